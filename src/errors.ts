@@ -1,0 +1,77 @@
+/**
+ * Every failure this library reports is a {@link SessionError} with a stable `code`.
+ *
+ * Messages are fixed phrases: they never contain a token, a password, a cookie or session
+ * data, so they are safe to log. Branch on `code`, never on the message.
+ */
+
+/** Stable error codes. Adding a code is a minor change; renaming one is a major change. */
+export type SessionErrorCode =
+  /** The token is not an Fe26.2 token: wrong number of parts, prefix, or a malformed part. */
+  | 'ERR_SEAL_INVALID'
+  /** The MAC did not verify, or decryption failed (one code on purpose: no padding oracle). */
+  | 'ERR_SEAL_UNSEAL_FAILED'
+  /** The token is authentic but its iron expiration has passed. */
+  | 'ERR_SEAL_EXPIRED'
+  /** The token names a password id that the given password map does not hold. */
+  | 'ERR_PASSWORD_NOT_FOUND'
+  /** A password is missing, too short, of the wrong shape, or has an invalid id. */
+  | 'ERR_PASSWORD_INVALID'
+  /** An iron option is invalid (unknown algorithm, bad iterations, bad ttl, ...). */
+  | 'ERR_OPTIONS_INVALID'
+  /**
+   * Data JSON cannot represent faithfully (seal), or sealed JSON that is malformed or would
+   * pollute prototypes (unseal).
+   */
+  | 'ERR_DATA_INVALID'
+  /** The session is older than `maxAge`, or idle for longer than allowed. */
+  | 'ERR_SESSION_EXPIRED'
+  /** A session configuration value breaks a rule (the message names the rule). */
+  | 'ERR_CONFIG_INVALID'
+  /** A cookie value that is not a session token of this configuration. */
+  | 'ERR_COOKIE_INVALID'
+  /** A cookie or header larger than allowed. */
+  | 'ERR_COOKIE_TOO_LARGE'
+  /** The response headers were already sent; the session can no longer be written. */
+  | 'ERR_HEADERS_SENT'
+  /** A crypto primitive of the platform failed unexpectedly (see `cause`). */
+  | 'ERR_CRYPTO';
+
+const BRAND: unique symbol = Symbol.for('sealed-session.SessionError');
+
+/** The one error class of sealed-session. */
+export class SessionError extends Error {
+  /** Stable machine-readable code; see {@link SessionErrorCode}. */
+  readonly code: SessionErrorCode;
+  override readonly name = 'SessionError' as const;
+
+  /**
+   * @param code - the stable code
+   * @param message - a fixed phrase: never include secrets, tokens or data
+   * @param options - `cause` for a wrapped platform error
+   */
+  constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+// The brand lives on the prototype under a registered symbol, which every copy of this
+// package shares, so isSessionError works across copies where instanceof does not.
+Object.defineProperty(SessionError.prototype, BRAND, { value: true });
+
+/**
+ * Tells whether `value` is a {@link SessionError}, also when it comes from another copy of
+ * this package (a plain `instanceof` fails across copies).
+ *
+ * @param value - anything caught
+ * @param code - when given, also require this code
+ */
+export function isSessionError(value: unknown, code?: SessionErrorCode): value is SessionError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BRAND] === true &&
+    (code === undefined || (value as SessionError).code === code)
+  );
+}

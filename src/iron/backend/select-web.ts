@@ -1,0 +1,2 @@
+// Chosen through the package's "#crypto-backend" import on Workers, browsers and others.
+export { webBackend as cryptoBackend } from './web.js';

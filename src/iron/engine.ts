@@ -1,0 +1,350 @@
+/**
+ * The Fe26.2 engine, written once over a {@link CryptoBackend}. It owns the format, the
+ * validation order, password rotation, errors and every cache.
+ *
+ * Validation order on unseal: token grammar (no key work for garbage) → password id →
+ * MAC in constant time → expiration → decryption → safe JSON parse. The expiration is
+ * trusted only after the MAC, so "expired" always describes an authentic token.
+ */
+import { SessionError } from '../errors.js';
+import { encodeBase64url } from '../internal/base64url.js';
+import { LruCache } from '../internal/lru.js';
+import { chain, toPromise, type MaybePromise } from '../internal/maybe-promise.js';
+import {
+  KEY_BYTES,
+  type BackendKey,
+  type CryptoBackend,
+  type KeyAlgorithm,
+} from './backend/types.js';
+import { MAC_PREFIX, decodedLength, parseToken } from './format.js';
+import { parseSafe, stringifyLossless } from './json.js';
+import {
+  resolveOptions,
+  type ResolvedOptions,
+  type SealOptionsInput,
+  type SealOptionsSub,
+} from './options.js';
+import {
+  passwordForSeal,
+  passwordForUnseal,
+  type NormalizedPassword,
+  type PasswordInput,
+  type RawPassword,
+} from './password.js';
+
+/** The sealing functions bound to one backend. */
+export interface Iron {
+  /** Name of the crypto backend in use. */
+  readonly backend: CryptoBackend['name'];
+  seal(object: unknown, password: PasswordInput, options?: SealOptionsInput): Promise<string>;
+  unseal(token: string, password: PasswordInput, options?: SealOptionsInput): Promise<unknown>;
+}
+
+/** Bounds of the engine's caches; every one is fixed, whatever the traffic. */
+export interface IronLimits {
+  /** Secrets whose keys are kept. */
+  readonly secrets: number;
+  /** Derived keys kept per secret (one per salt, algorithm and iteration count). */
+  readonly keysPerSecret: number;
+  /** Verified tokens kept, with their plaintext. */
+  readonly verifiedTokens: number;
+  /** Longest token the verified-token cache keeps. */
+  readonly verifiedTokenLength: number;
+  /** A sealing salt (and its key) is reused for at most this many seals... */
+  readonly saltReuseCount: number;
+  /** ...and at most this many milliseconds. */
+  readonly saltReuseMs: number;
+}
+
+export const defaultLimits: IronLimits = Object.freeze({
+  secrets: 32,
+  keysPerSecret: 256,
+  verifiedTokens: 1024,
+  verifiedTokenLength: 4096,
+  saltReuseCount: 10_000,
+  saltReuseMs: 60_000,
+});
+
+interface SealingKey {
+  readonly salt: string;
+  readonly key: MaybePromise<BackendKey>;
+  readonly born: number;
+  uses: number;
+}
+
+/** Keys of one secret. */
+interface SecretKeys {
+  /** Derived (string secret) or imported (byte secret) keys by algorithm, iterations and salt. */
+  readonly keys: LruCache<string, MaybePromise<BackendKey>>;
+  /** The salt currently reused for sealing, by algorithm, iterations and salt size. */
+  readonly sealing: Map<string, SealingKey>;
+}
+
+/** A token whose MAC verified (or that we sealed), with what it decrypts to. */
+interface VerifiedToken {
+  readonly passwordId: string;
+  readonly encryption: RawPassword;
+  readonly integrity: RawPassword;
+  readonly fingerprint: string;
+  readonly expiration: number;
+  readonly plaintext: string;
+}
+
+const invalidToken = (): SessionError =>
+  new SessionError('ERR_SEAL_INVALID', 'Not a valid Fe26.2 token');
+const unsealFailed = (): SessionError =>
+  new SessionError('ERR_SEAL_UNSEAL_FAILED', 'The token does not verify with this password');
+const expired = (): SessionError => new SessionError('ERR_SEAL_EXPIRED', 'The token has expired');
+const passwordInvalid = (rule: string): SessionError =>
+  new SessionError('ERR_PASSWORD_INVALID', `Invalid password: ${rule}`);
+
+/** Creates the seal/unseal pair over `backend`, with its own bounded caches. */
+export function createIron(backend: CryptoBackend, limits: IronLimits = defaultLimits): Iron {
+  const secrets = new LruCache<RawPassword, SecretKeys>(limits.secrets);
+  const verified = new LruCache<string, VerifiedToken>(limits.verifiedTokens);
+
+  function keysOf(secret: RawPassword): SecretKeys {
+    let entry = secrets.get(secret);
+    if (entry === undefined) {
+      entry = { keys: new LruCache(limits.keysPerSecret), sealing: new Map() };
+      secrets.set(secret, entry);
+    }
+    return entry;
+  }
+
+  /** Checks a secret against iron's rules for its use; throws ERR_PASSWORD_INVALID. */
+  function checkSecret(secret: RawPassword, algorithm: KeyAlgorithm, sub: SealOptionsSub): void {
+    if (typeof secret === 'string') {
+      if (secret.length < sub.minPasswordlength) {
+        throw passwordInvalid(
+          `a string password must have at least ${sub.minPasswordlength} characters`,
+        );
+      }
+    } else if (
+      algorithm === 'sha256' ? secret.length < 32 : secret.length !== KEY_BYTES[algorithm]
+    ) {
+      throw passwordInvalid(
+        algorithm === 'sha256'
+          ? 'a byte password must have at least 32 bytes'
+          : `a byte password for ${algorithm} must have exactly ${KEY_BYTES[algorithm]} bytes`,
+      );
+    }
+  }
+
+  /** The key for `salt`, from the cache or newly made; stored only when `store` says so. */
+  function keyFor(
+    secret: RawPassword,
+    algorithm: KeyAlgorithm,
+    sub: SealOptionsSub,
+    salt: string,
+    store: boolean,
+  ): MaybePromise<BackendKey> {
+    const cacheKey = `${algorithm}|${sub.iterations}|${salt}`;
+    const entry = keysOf(secret);
+    const cached = entry.keys.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const made =
+      typeof secret === 'string'
+        ? backend.deriveKey(secret, salt, sub.iterations, algorithm)
+        : backend.importKey(secret, algorithm);
+    if (store) rememberKey(secret, cacheKey, made);
+    return made;
+  }
+
+  function rememberKey(secret: RawPassword, cacheKey: string, key: MaybePromise<BackendKey>): void {
+    const entry = keysOf(secret);
+    entry.keys.set(cacheKey, key);
+    // A failed asynchronous derivation must not stay cached.
+    if (key instanceof Promise) {
+      key.catch(() => {
+        entry.keys.delete(cacheKey);
+      });
+    }
+  }
+
+  /** Salt and key for a new seal: the fixed salt if options give one, else a reused random one. */
+  function sealingKey(
+    secret: RawPassword,
+    algorithm: KeyAlgorithm,
+    sub: SealOptionsSub,
+    now: number,
+  ): { salt: string; key: MaybePromise<BackendKey> } {
+    checkSecret(secret, algorithm, sub);
+    if (typeof secret !== 'string')
+      return { salt: '', key: keyFor(secret, algorithm, sub, '', true) };
+    if (sub.salt !== undefined)
+      return { salt: sub.salt, key: keyFor(secret, algorithm, sub, sub.salt, true) };
+    const entry = keysOf(secret);
+    const slot = `${algorithm}|${sub.iterations}|${sub.saltBits}`;
+    let current = entry.sealing.get(slot);
+    if (
+      current === undefined ||
+      current.uses >= limits.saltReuseCount ||
+      now - current.born >= limits.saltReuseMs
+    ) {
+      const salt = toHex(backend.randomBytes(Math.ceil(sub.saltBits / 8)));
+      current = { salt, key: keyFor(secret, algorithm, sub, salt, true), born: now, uses: 0 };
+      entry.sealing.set(slot, current);
+    }
+    current.uses++;
+    return current;
+  }
+
+  function checkExpiration(expiration: number, now: number, options: ResolvedOptions): void {
+    if (expiration !== 0 && expiration <= now - options.timestampSkewSec * 1000) throw expired();
+  }
+
+  function sealNow(
+    object: unknown,
+    password: PasswordInput,
+    input: SealOptionsInput | undefined,
+  ): MaybePromise<string> {
+    const options = resolveOptions(input);
+    const now = Date.now() + options.localtimeOffsetMsec;
+    const plaintext = stringifyLossless(object);
+    const pw = passwordForSeal(password);
+    const encAlgorithm = options.encryption.algorithm;
+    const enc = sealingKey(pw.encryption, encAlgorithm, options.encryption, now);
+    const mac = sealingKey(pw.integrity, 'sha256', options.integrity, now);
+    const iv = options.encryption.iv ?? backend.randomBytes(16);
+    const expiration = options.ttl > 0 ? Math.floor(now + options.ttl) : 0;
+
+    return chain(enc.key, (encKey) =>
+      chain(backend.encrypt(encAlgorithm, encKey, iv, plaintext), (ciphertext) => {
+        const macBase = `${MAC_PREFIX}*${pw.id}*${enc.salt}*${encodeBase64url(iv)}*${ciphertext}*${expiration === 0 ? '' : expiration}`;
+        return chain(mac.key, (macKey) =>
+          chain(backend.mac(macKey, macBase), (digest) => {
+            const token = `${macBase}*${mac.salt}*${digest}`;
+            remember(token, pw, options, expiration, plaintext);
+            return token;
+          }),
+        );
+      }),
+    );
+  }
+
+  function remember(
+    token: string,
+    pw: NormalizedPassword,
+    options: ResolvedOptions,
+    expiration: number,
+    plaintext: string,
+  ): void {
+    if (token.length > limits.verifiedTokenLength) return;
+    verified.set(token, {
+      passwordId: pw.id,
+      encryption: pw.encryption,
+      integrity: pw.integrity,
+      fingerprint: options.fingerprint,
+      expiration,
+      plaintext,
+    });
+  }
+
+  function unsealNow(
+    token: string,
+    password: PasswordInput,
+    input: SealOptionsInput | undefined,
+  ): MaybePromise<unknown> {
+    const options = resolveOptions(input);
+    const now = Date.now() + options.localtimeOffsetMsec;
+    if (typeof token !== 'string') throw invalidToken();
+
+    // The same cookie arrives on every request: a token already verified under the same
+    // secrets and options skips the crypto. Expiration is checked again on every hit, and
+    // each caller parses its own copy of the data.
+    const hit = verified.get(token);
+    if (hit !== undefined) {
+      const pw = passwordForUnseal(password, hit.passwordId);
+      if (
+        pw.encryption === hit.encryption &&
+        pw.integrity === hit.integrity &&
+        hit.fingerprint === options.fingerprint
+      ) {
+        checkExpiration(hit.expiration, now, options);
+        return parseSafe(hit.plaintext);
+      }
+    }
+
+    const parsed = parseToken(token);
+    if (parsed === undefined) throw invalidToken();
+    const encAlgorithm = options.encryption.algorithm;
+    if (encAlgorithm === 'aes-256-cbc' && decodedLength(parsed.ciphertext) % 16 !== 0)
+      throw invalidToken();
+    const pw = passwordForUnseal(password, parsed.passwordId);
+    checkSecret(pw.integrity, 'sha256', options.integrity);
+    checkSecret(pw.encryption, encAlgorithm, options.encryption);
+    // A string secret needs the salt to derive its key; a token without one cannot verify.
+    if (
+      (typeof pw.integrity === 'string' && parsed.hmacSalt === '') ||
+      (typeof pw.encryption === 'string' && parsed.encryptionSalt === '')
+    ) {
+      throw unsealFailed();
+    }
+
+    const macKey = keyFor(pw.integrity, 'sha256', options.integrity, parsed.hmacSalt, false);
+    return chain(macKey, (key) =>
+      chain(backend.mac(key, parsed.macBase), (digest) => {
+        if (!backend.equal(digest, parsed.hmac)) throw unsealFailed();
+        // Only keys of authentic tokens are cached: random tokens cannot churn the cache.
+        rememberKey(pw.integrity, `sha256|${options.integrity.iterations}|${parsed.hmacSalt}`, key);
+        checkExpiration(parsed.expiration, now, options);
+        const encKey = keyFor(
+          pw.encryption,
+          encAlgorithm,
+          options.encryption,
+          parsed.encryptionSalt,
+          true,
+        );
+        return chain(encKey, (decryptKey) =>
+          chain(
+            backend.decrypt(encAlgorithm, decryptKey, parsed.iv, parsed.ciphertext),
+            (plaintext) => {
+              if (plaintext === undefined) throw unsealFailed();
+              const value = parseSafe(plaintext);
+              remember(token, pw, options, parsed.expiration, plaintext);
+              return value;
+            },
+          ),
+        );
+      }),
+    );
+  }
+
+  return {
+    backend: backend.name,
+    seal: (object, password, options) =>
+      toPromise(() => guard(() => sealNow(object, password, options))),
+    unseal: (token, password, options) =>
+      toPromise(() => guard(() => unsealNow(token, password, options))),
+  };
+}
+
+/**
+ * Lets SessionErrors through and wraps anything else a platform throws (a crypto provider
+ * failing, say) as ERR_CRYPTO, so callers only ever see SessionError.
+ */
+function guard<T>(run: () => MaybePromise<T>): MaybePromise<T> {
+  try {
+    const result = run();
+    return result instanceof Promise
+      ? result.catch((error: unknown) => {
+          throw wrap(error);
+        })
+      : result;
+  } catch (error) {
+    throw wrap(error);
+  }
+}
+
+function wrap(error: unknown): SessionError {
+  return error instanceof SessionError
+    ? error
+    : new SessionError('ERR_CRYPTO', 'A crypto operation failed', { cause: error });
+}
+
+function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  return out;
+}

@@ -1,0 +1,70 @@
+/**
+ * `sealed-session/iron`: seal and unseal iron Fe26.2 tokens, byte-compatible with
+ * @hapi/iron, iron-webcrypto and h3/vinxi. The crypto backend (node:crypto or WebCrypto)
+ * is chosen by the package's export conditions.
+ */
+import { cryptoBackend } from '#crypto-backend';
+import { createIron, type Iron } from './engine.js';
+import type { SealOptionsInput } from './options.js';
+import type { PasswordInput } from './password.js';
+
+export { defaults } from './options.js';
+export type {
+  EncryptionAlgorithm,
+  IntegrityAlgorithm,
+  SealOptions,
+  SealOptionsInput,
+  SealOptionsSub,
+} from './options.js';
+export type {
+  Password,
+  PasswordInput,
+  PasswordMap,
+  PasswordSecret,
+  PasswordSpecific,
+  RawPassword,
+} from './password.js';
+export { SessionError, isSessionError, type SessionErrorCode } from '../errors.js';
+
+const iron: Iron = createIron(cryptoBackend);
+
+/** The crypto backend in use: `'node'` (node:crypto, also on Bun and Deno) or `'web'` (WebCrypto). */
+export const backend: 'node' | 'web' = iron.backend;
+
+/**
+ * Seals `object` into an Fe26.2 token: JSON, AES-256-CBC (or AES-128-CTR), HMAC-SHA256.
+ *
+ * @param object - any value JSON represents faithfully
+ * @param password - a string (32+ characters), bytes, `{ id, secret }`,
+ *   `{ id, encryption, integrity }`, or a map of those by id (the highest numeric id seals)
+ * @param options - iron options, merged over {@link defaults}
+ * @returns the token
+ * @throws SessionError `ERR_DATA_INVALID`, `ERR_PASSWORD_INVALID`, `ERR_OPTIONS_INVALID`, `ERR_CRYPTO`
+ */
+export function seal(
+  object: unknown,
+  password: PasswordInput,
+  options?: SealOptionsInput,
+): Promise<string> {
+  return iron.seal(object, password, options);
+}
+
+/**
+ * Verifies and opens an Fe26.2 token.
+ *
+ * @param token - the token
+ * @param password - as for {@link seal}; a map is looked up by the token's password id
+ *   (`default` for tokens without one): this is how passwords are rotated
+ * @param options - iron options, merged over {@link defaults}
+ * @returns the sealed value
+ * @throws SessionError `ERR_SEAL_INVALID`, `ERR_SEAL_UNSEAL_FAILED`, `ERR_SEAL_EXPIRED`,
+ *   `ERR_PASSWORD_NOT_FOUND`, `ERR_PASSWORD_INVALID`, `ERR_OPTIONS_INVALID`, `ERR_DATA_INVALID`,
+ *   `ERR_CRYPTO`
+ */
+export function unseal(
+  token: string,
+  password: PasswordInput,
+  options?: SealOptionsInput,
+): Promise<unknown> {
+  return iron.unseal(token, password, options);
+}

@@ -1,0 +1,122 @@
+import { SessionError } from '../errors.js';
+
+function notJson(): SessionError {
+  return new SessionError('ERR_DATA_INVALID', 'Data cannot be represented faithfully as JSON');
+}
+
+/**
+ * A key that would change an object's prototype when copied with assignment semantics
+ * (`Object.assign`, naive deep merges), or a `constructor.prototype` path that reaches one.
+ */
+function isDangerousKey(object: Record<string, unknown>, key: string): boolean {
+  if (key === '__proto__') return true;
+  if (key !== 'constructor') return false;
+  const value = object[key];
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype');
+}
+
+/**
+ * JSON.stringify, refusing anything the round trip would change instead of silently
+ * changing it: functions, symbols, bigints, NaN and infinities, `undefined` in arrays,
+ * class instances (Date, Map, ...), symbol or non-enumerable keys, cycles, prototype
+ * keys. `undefined` object properties are allowed and dropped, as every JSON user expects.
+ *
+ * @throws SessionError `ERR_DATA_INVALID`
+ */
+export function stringifyLossless(value: unknown): string {
+  if (!isLosslessJson(value)) throw notJson();
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    // A cycle: isLosslessJson tolerates shared references, JSON.stringify finds cycles.
+    throw new SessionError('ERR_DATA_INVALID', 'Data cannot be represented faithfully as JSON', {
+      cause: error,
+    });
+  }
+}
+
+function isLosslessJson(root: unknown): boolean {
+  const stack: object[] = [];
+  const seen = new Set<object>();
+  const admit = (value: unknown): boolean => {
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return true;
+      case 'number':
+        return Number.isFinite(value);
+      case 'object':
+        if (value === null) return true;
+        if (!seen.has(value)) {
+          seen.add(value);
+          stack.push(value);
+        }
+        return true;
+      case 'undefined':
+      case 'bigint':
+      case 'function':
+      case 'symbol':
+        return false;
+    }
+  };
+  if (!admit(root)) return false;
+  while (stack.length > 0) {
+    const object = stack.pop()!;
+    if (Array.isArray(object)) {
+      for (let i = 0; i < object.length; i++) if (!admit(object[i])) return false;
+      continue;
+    }
+    const proto: unknown = Object.getPrototypeOf(object);
+    if (proto !== Object.prototype && proto !== null) return false;
+    const record = object as Record<string, unknown>;
+    for (const key of Reflect.ownKeys(object)) {
+      if (typeof key !== 'string' || !Object.prototype.propertyIsEnumerable.call(object, key))
+        return false;
+      if (isDangerousKey(record, key)) return false;
+      const child = record[key];
+      if (child !== undefined && !admit(child)) return false;
+    }
+  }
+  return true;
+}
+
+// JSON text can spell a key with escapes ("\u005f_proto__"), so any escape also takes the
+// careful path; plain session data rarely contains one.
+const SUSPICIOUS = /__proto__|constructor|\\u/;
+
+/**
+ * JSON.parse that refuses prototype-polluting keys (`__proto__`, `constructor.prototype`)
+ * anywhere in the value, as @hapi/bourne does.
+ *
+ * @throws SessionError `ERR_DATA_INVALID`
+ */
+export function parseSafe(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new SessionError('ERR_DATA_INVALID', 'Sealed data is not valid JSON', { cause: error });
+  }
+  if (SUSPICIOUS.test(text) && hasDangerousKey(value)) {
+    throw new SessionError('ERR_DATA_INVALID', 'Sealed data contains a prototype key');
+  }
+  return value;
+}
+
+function hasDangerousKey(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      for (const item of value as unknown[]) stack.push(item);
+      continue;
+    }
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (isDangerousKey(record, key)) return true;
+      stack.push(record[key]);
+    }
+  }
+  return false;
+}
