@@ -34,6 +34,8 @@ export type SessionErrorCode =
   | 'ERR_COOKIE_TOO_LARGE'
   /** The response headers were already sent; the session can no longer be written. */
   | 'ERR_HEADERS_SENT'
+  /** The value given as an event is not an event of a supported host. */
+  | 'ERR_EVENT_UNSUPPORTED'
   /** A crypto primitive of the platform failed unexpectedly (see `cause`). */
   | 'ERR_CRYPTO';
 

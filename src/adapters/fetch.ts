@@ -1,0 +1,108 @@
+/**
+ * `sealed-session/fetch`: run an event handler as `(request) => Promise<Response>`, for Bun,
+ * Deno, Cloudflare Workers, and any fetch-style server.
+ */
+import { kTransport, type HTTPEvent } from '../http/event.js';
+import { toResponseParts, type EventHandler } from '../http/handler.js';
+import { headersTransport } from '../http/transports.js';
+import type { SessionTransport } from '../session/transport.js';
+
+class FetchEvent implements HTTPEvent {
+  readonly context: Record<string, unknown> = {};
+  status: number | undefined = undefined;
+  readonly node: undefined = undefined;
+  readonly request: Request;
+  /** Headers the adapter puts on the response, Set-Cookie included. */
+  readonly responseHeaders: Headers = new Headers();
+  /** Set once the response is built: a later session write is an error, not a lost cookie. */
+  responded = false;
+  readonly [kTransport]: SessionTransport;
+
+  constructor(request: Request) {
+    this.request = request;
+    this[kTransport] = headersTransport(
+      request.headers,
+      this.responseHeaders,
+      () => this.responded,
+    );
+  }
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  get path(): string {
+    const url = this.request.url;
+    // The path starts at the first "/" after "scheme://host".
+    const start = url.indexOf('/', url.indexOf('//') + 2);
+    return start < 0 ? '/' : url.slice(start);
+  }
+
+  getRequestHeader(name: string): string | undefined {
+    return this.request.headers.get(name) ?? undefined;
+  }
+
+  setResponseHeader(name: string, value: string): void {
+    this.responseHeaders.set(name, value);
+  }
+}
+
+function withHeaders(response: Response, headers: Headers): Response {
+  if ([...headers.keys()].length === 0) return response;
+  // Responses from fetch() have immutable headers; a copy always accepts ours.
+  const copy = new Response(response.body, response);
+  for (const [name, value] of headers) {
+    if (name !== 'set-cookie') copy.headers.set(name, value);
+  }
+  for (const cookie of headers.getSetCookie()) copy.headers.append('set-cookie', cookie);
+  return copy;
+}
+
+/** Options of {@link toWebHandler}. */
+export interface WebHandlerOptions {
+  /** Called with an error a handler threw; the response is a 500. @default console.error */
+  readonly onError?: ((error: unknown, event: HTTPEvent) => void) | undefined;
+}
+
+/**
+ * Turns an event handler into a fetch handler.
+ *
+ * @param handler - from {@link eventHandler}
+ * @param options - error reporting
+ * @returns `(request) => Promise<Response>`
+ */
+export function toWebHandler(
+  handler: EventHandler,
+  options: WebHandlerOptions = {},
+): (request: Request) => Promise<Response> {
+  const onError =
+    options.onError ??
+    ((error: unknown) => {
+      console.error(error);
+    });
+  return async (request) => {
+    const event = new FetchEvent(request);
+    let value: unknown;
+    try {
+      value = await handler(event);
+    } catch (error) {
+      event.responded = true;
+      onError(error, event);
+      return new Response('Internal Server Error', {
+        status: 500,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+      });
+    }
+    event.responded = true;
+    if (value instanceof Response) return withHeaders(value, event.responseHeaders);
+    const parts = toResponseParts(value, event.status);
+    const headers = event.responseHeaders;
+    if (parts.contentType !== undefined && !headers.has('content-type')) {
+      headers.set('content-type', parts.contentType);
+    }
+    return new Response(parts.body as BodyInit | null, { status: parts.status, headers });
+  };
+}
+
+export type { HTTPEvent } from '../http/event.js';
+export { eventHandler, defineEventHandler, type EventHandler } from '../http/handler.js';

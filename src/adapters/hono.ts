@@ -1,0 +1,48 @@
+/**
+ * `sealed-session/hono`: Hono middleware; handlers read the session with `c.get('session')`.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { identityOf, replaceSetCookie } from '../cookie/set-cookie.js';
+import { writeSetCookie } from '../http/transports.js';
+import * as engine from '../session/engine.js';
+import type { SessionTransport } from '../session/transport.js';
+import type { SessionConfig, SessionDataT, SessionManager } from '../session/types.js';
+
+/** The context variables the middleware sets, for `new Hono<SessionEnv<MyData>>()`. */
+export interface SessionEnv<T extends SessionDataT = SessionDataT> {
+  Variables: { session: SessionManager<T> };
+}
+
+/**
+ * Middleware that loads the session (creating and writing a new one if needed) and sets
+ * `c.get('session')`. Cookies written during the request are applied to the response once
+ * the handler is done: one Set-Cookie per cookie, however many updates.
+ *
+ * @param config - the session configuration
+ */
+export function sessionMiddleware<T extends SessionDataT = SessionDataT>(
+  config: SessionConfig,
+): MiddlewareHandler<SessionEnv<T>> {
+  return async (c, next) => {
+    let cookies: string[] = [];
+    let applied = false;
+    const transport: SessionTransport = {
+      getRequestHeader: (name) => c.req.header(name),
+      setCookie(header, identity) {
+        cookies = replaceSetCookie(cookies, header, identity);
+      },
+      headersSent: () => applied,
+    };
+    c.set('session', await engine.useSession<T>({ key: c, transport }, config));
+    await next();
+    applied = true;
+    if (cookies.length === 0) return;
+    try {
+      for (const cookie of cookies) writeSetCookie(c.res.headers, cookie, identityOf(cookie));
+    } catch {
+      // A Response from fetch() has immutable headers: answer with a copy that takes them.
+      c.res = new Response(c.res.body, c.res);
+      for (const cookie of cookies) writeSetCookie(c.res.headers, cookie, identityOf(cookie));
+    }
+  };
+}

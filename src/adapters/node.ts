@@ -1,0 +1,120 @@
+/**
+ * `sealed-session/node`: run an event handler on node:http (or anything that calls
+ * `(req, res)`: Connect, Vite middleware, ...).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Buffer } from 'node:buffer';
+import { kTransport, type HTTPEvent } from '../http/event.js';
+import type { EventHandler } from '../http/handler.js';
+import { toResponseParts } from '../http/handler.js';
+import { nodeTransport } from '../http/transports.js';
+import type { SessionTransport } from '../session/transport.js';
+
+class NodeEvent implements HTTPEvent {
+  readonly context: Record<string, unknown> = {};
+  status: number | undefined = undefined;
+  readonly node: { readonly req: IncomingMessage; readonly res: ServerResponse };
+  readonly request: undefined = undefined;
+  readonly [kTransport]: SessionTransport;
+
+  constructor(req: IncomingMessage, res: ServerResponse) {
+    this.node = { req, res };
+    this[kTransport] = nodeTransport(req, res);
+  }
+
+  get method(): string {
+    return this.node.req.method ?? 'GET';
+  }
+
+  get path(): string {
+    return this.node.req.url ?? '/';
+  }
+
+  getRequestHeader(name: string): string | undefined {
+    return this[kTransport].getRequestHeader(name.toLowerCase());
+  }
+
+  setResponseHeader(name: string, value: string): void {
+    this.node.res.setHeader(name, value);
+  }
+}
+
+/** Options of {@link toNodeListener}. */
+export interface NodeListenerOptions {
+  /**
+   * Called with an error a handler threw; the response is a 500 when nothing was sent yet.
+   * @default console.error
+   */
+  readonly onError?: ((error: unknown, event: HTTPEvent) => void) | undefined;
+}
+
+async function send(event: NodeEvent, value: unknown): Promise<void> {
+  const { res } = event.node;
+  if (res.writableEnded) return;
+  if (value instanceof Response) {
+    res.statusCode = value.status;
+    for (const [name, headerValue] of value.headers) {
+      if (name === 'set-cookie') continue;
+      res.setHeader(name, headerValue);
+    }
+    const cookies = value.headers.getSetCookie();
+    if (cookies.length > 0) {
+      const previous = res.getHeader('set-cookie');
+      const list =
+        previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
+      res.setHeader('set-cookie', [...list, ...cookies]);
+    }
+    res.end(value.body === null ? undefined : Buffer.from(await value.arrayBuffer()));
+    return;
+  }
+  const parts = toResponseParts(value, event.status);
+  res.statusCode = parts.status;
+  if (parts.contentType !== undefined && !res.hasHeader('content-type')) {
+    res.setHeader('content-type', parts.contentType);
+  }
+  res.end(parts.body ?? undefined);
+}
+
+/**
+ * Turns an event handler into a node:http request listener.
+ *
+ * @param handler - from {@link eventHandler}
+ * @param options - error reporting
+ * @returns `(req, res) => void` for `http.createServer`
+ */
+export function toNodeListener(
+  handler: EventHandler,
+  options: NodeListenerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const onError =
+    options.onError ??
+    ((error: unknown) => {
+      console.error(error);
+    });
+  return (req, res) => {
+    const event = new NodeEvent(req, res);
+    const fail = (error: unknown): void => {
+      onError(error, event);
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.setHeader('content-type', 'text/plain; charset=utf-8');
+        res.end('Internal Server Error');
+      } else if (!res.writableEnded) {
+        res.end();
+      }
+    };
+    try {
+      const result = handler(event);
+      if (result instanceof Promise) {
+        result.then((value) => send(event, value)).catch(fail);
+      } else {
+        send(event, result).catch(fail);
+      }
+    } catch (error) {
+      fail(error);
+    }
+  };
+}
+
+export type { HTTPEvent } from '../http/event.js';
+export { eventHandler, defineEventHandler, type EventHandler } from '../http/handler.js';

@@ -1,0 +1,57 @@
+import { SessionError } from '../errors.js';
+import type { RequestContext } from '../session/engine.js';
+import { kTransport, type AnyHTTPEvent, type H3EventLike, type H3V2EventLike } from './event.js';
+import { headersTransport, nodeTransport } from './transports.js';
+
+const contexts = new WeakMap<object, RequestContext>();
+
+function isH3V2(event: object): event is H3V2EventLike {
+  const candidate = event as Partial<H3V2EventLike>;
+  return (
+    typeof candidate.req?.headers.get === 'function' &&
+    typeof candidate.res?.headers.getSetCookie === 'function'
+  );
+}
+
+function isH3V1(event: object): event is H3EventLike {
+  const candidate = event as Partial<H3EventLike>;
+  return (
+    typeof candidate.node?.res.setHeader === 'function' && typeof candidate.node.req === 'object'
+  );
+}
+
+/**
+ * The engine's view of a request, from any supported event: sealed-session's own, an h3
+ * 1.x event (Node req/res underneath) or an h3 2.x event (fetch Request and response
+ * headers). One per event, so every session call of a request shares its state.
+ *
+ * @throws SessionError `ERR_EVENT_UNSUPPORTED`
+ */
+export function requestContextOf(event: AnyHTTPEvent): RequestContext {
+  const input: unknown = event;
+  if (typeof input !== 'object' || input === null) throw unsupported();
+  const cached = contexts.get(input);
+  if (cached !== undefined) return cached;
+  let context: RequestContext;
+  if (kTransport in input) {
+    context = {
+      key: input,
+      transport: (event as { [kTransport]: RequestContext['transport'] })[kTransport],
+    };
+  } else if (isH3V2(input)) {
+    context = { key: input, transport: headersTransport(input.req.headers, input.res.headers) };
+  } else if (isH3V1(input)) {
+    context = { key: input, transport: nodeTransport(input.node.req, input.node.res) };
+  } else {
+    throw unsupported();
+  }
+  contexts.set(input, context);
+  return context;
+}
+
+function unsupported(): SessionError {
+  return new SessionError(
+    'ERR_EVENT_UNSUPPORTED',
+    'Expected an event from sealed-session, h3 1.x or h3 2.x',
+  );
+}

@@ -1,0 +1,56 @@
+import { replaceSetCookie, type CookieIdentity } from '../cookie/set-cookie.js';
+import type { SessionTransport } from '../session/transport.js';
+import type {
+  MutableHeadersLike,
+  HeadersLike,
+  NodeRequestLike,
+  NodeResponseLike,
+} from './host-types.js';
+
+/** Transport over Node's req/res (node:http, Express, h3 1.x): cookies go straight into `res`. */
+export function nodeTransport(req: NodeRequestLike, res: NodeResponseLike): SessionTransport {
+  return {
+    getRequestHeader(name) {
+      const value = req.headers[name];
+      // Node joins repeated headers except a few; a repeated Cookie header is joined by "; ".
+      return Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value;
+    },
+    setCookie(header: string, identity: CookieIdentity) {
+      const previous = res.getHeader('set-cookie');
+      const list =
+        previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
+      res.setHeader('set-cookie', replaceSetCookie(list, header, identity));
+    },
+    headersSent() {
+      return res.headersSent;
+    },
+  };
+}
+
+/** Transport over fetch Headers: request headers to read, response headers to write. */
+export function headersTransport(
+  request: HeadersLike,
+  response: MutableHeadersLike,
+  headersSent: () => boolean = () => false,
+): SessionTransport {
+  return {
+    getRequestHeader(name) {
+      return request.get(name) ?? undefined;
+    },
+    setCookie(header, identity) {
+      writeSetCookie(response, header, identity);
+    },
+    headersSent,
+  };
+}
+
+/** Replaces the Set-Cookie for `identity` in `headers`, keeping every other header. */
+export function writeSetCookie(
+  headers: MutableHeadersLike,
+  header: string,
+  identity: CookieIdentity,
+): void {
+  const next = replaceSetCookie(headers.getSetCookie(), header, identity);
+  headers.delete('set-cookie');
+  for (const value of next) headers.append('set-cookie', value);
+}

@@ -1,0 +1,168 @@
+import { SessionError } from '../errors.js';
+import type { SealOptionsInput } from '../iron/options.js';
+import { resolveOptions } from '../iron/options.js';
+import {
+  isPasswordMap,
+  normalizePassword,
+  passwordForSeal,
+  type PasswordInput,
+  type RawPassword,
+} from '../iron/password.js';
+import type { CookieOptions, SessionConfig, SessionRejection } from './types.js';
+
+/** A validated configuration with every default applied. */
+export interface ResolvedConfig {
+  readonly password: PasswordInput;
+  /** Password id new tokens are sealed with ('' for none). */
+  readonly sealingPasswordId: string;
+  readonly name: string;
+  /** Lifetime in milliseconds, 0 for none. */
+  readonly maxAgeMs: number;
+  readonly cookie: false | Readonly<CookieOptions>;
+  readonly sessionHeader: false | string;
+  /** iron options, one frozen object so the engine's per-options cache always hits. */
+  readonly seal: SealOptionsInput;
+  readonly generateId: () => string;
+  readonly onInvalidToken: ((rejection: SessionRejection) => void) | undefined;
+}
+
+/** Cookie defaults: h3's, plus SameSite=Lax. Frozen: configurations spread over it. */
+export const DEFAULT_COOKIE: Readonly<CookieOptions> = Object.freeze({
+  path: '/',
+  secure: true,
+  httpOnly: true,
+  sameSite: 'lax',
+});
+
+/** The default session name (and cookie name), as in h3. */
+export const DEFAULT_NAME = 'h3';
+
+/** Smallest secret accepted, in characters or bytes (iron's rule). */
+export const MIN_PASSWORD_LENGTH = 32;
+
+// RFC 6265 §4.1.1: cookie-name = token (RFC 2616 §2.2): visible ASCII except separators.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// RFC 7230 §3.2.6: header field-name = token.
+const HEADER_NAME = COOKIE_NAME;
+
+function invalid(rule: string): SessionError {
+  return new SessionError('ERR_CONFIG_INVALID', `Invalid session config: ${rule}`);
+}
+
+function checkSecret(secret: RawPassword): void {
+  if (secret.length < MIN_PASSWORD_LENGTH) {
+    throw new SessionError(
+      'ERR_PASSWORD_INVALID',
+      `Invalid session config: password must have at least ${MIN_PASSWORD_LENGTH} characters (or bytes)`,
+    );
+  }
+}
+
+/** Checks every secret the configuration holds, so a weak one fails at the first call. */
+function checkPassword(password: unknown): string {
+  if (password === undefined || password === null || password === '') {
+    throw new SessionError('ERR_PASSWORD_INVALID', 'Invalid session config: password is required');
+  }
+  const entries = isPasswordMap(password) ? Object.entries(password) : [['', password] as const];
+  for (const [id, entry] of entries) {
+    const normalized = normalizePassword(entry, id === '' ? undefined : id);
+    checkSecret(normalized.encryption);
+    checkSecret(normalized.integrity);
+  }
+  return passwordForSeal(password as PasswordInput).id;
+}
+
+function resolveCookie(cookie: unknown): false | Readonly<CookieOptions> {
+  if (cookie === false) return false;
+  if (cookie === undefined) return DEFAULT_COOKIE;
+  if (typeof cookie !== 'object' || cookie === null)
+    throw invalid('cookie must be an object or false');
+  const merged: CookieOptions = { ...DEFAULT_COOKIE, ...withoutUndefined(cookie) };
+  const { sameSite, path, domain, maxAge } = merged;
+  if (![undefined, true, false, 'lax', 'strict', 'none'].includes(sameSite)) {
+    throw invalid("cookie.sameSite must be 'lax', 'strict', 'none' or a boolean");
+  }
+  if (sameSite === 'none' && merged.secure !== true) {
+    throw invalid('cookie.sameSite "none" requires cookie.secure (browsers drop it otherwise)');
+  }
+  if (path !== undefined && (typeof path !== 'string' || /[;\s]/.test(path))) {
+    throw invalid('cookie.path must be a string without ";" or spaces');
+  }
+  if (domain !== undefined && (typeof domain !== 'string' || /[;\s]/.test(domain))) {
+    throw invalid('cookie.domain must be a string without ";" or spaces');
+  }
+  if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isFinite(maxAge))) {
+    throw invalid('cookie.maxAge must be a finite number of seconds');
+  }
+  return Object.freeze(merged);
+}
+
+function withoutUndefined(value: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(value)) if (entry !== undefined) out[key] = entry;
+  return out;
+}
+
+const resolved = new WeakMap<object, ResolvedConfig>();
+
+/**
+ * Validates a configuration and applies the defaults. Cached per config object: define the
+ * config once (as h3's docs do) and each call costs one WeakMap lookup.
+ *
+ * @throws SessionError `ERR_CONFIG_INVALID` or `ERR_PASSWORD_INVALID`, naming the rule
+ */
+export function resolveConfig(config: SessionConfig): ResolvedConfig {
+  // Checked as unknown: JavaScript callers reach here unchecked.
+  const input: unknown = config;
+  if (typeof input !== 'object' || input === null) throw invalid('config must be an object');
+  const cached = resolved.get(input);
+  if (cached !== undefined) return cached;
+
+  const sealingPasswordId = checkPassword(config.password);
+  const name = config.name ?? DEFAULT_NAME;
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
+    throw invalid("name must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)");
+  }
+  const maxAge: unknown = config.maxAge ?? 0;
+  if (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0) {
+    throw invalid('maxAge must be a non-negative number of seconds');
+  }
+  const header: unknown = config.sessionHeader;
+  let sessionHeader: false | string;
+  if (header === false) sessionHeader = false;
+  else if (header === undefined) sessionHeader = `x-${name.toLowerCase()}-session`;
+  else if (typeof header === 'string' && HEADER_NAME.test(header))
+    sessionHeader = header.toLowerCase();
+  else throw invalid('sessionHeader must be a header name or false');
+
+  const generateId: unknown = config.generateId;
+  if (generateId !== undefined && typeof generateId !== 'function') {
+    throw invalid('generateId must be a function');
+  }
+  const randomSource = config.crypto ?? globalThis.crypto;
+  const onInvalidToken: unknown = config.onInvalidToken;
+  if (onInvalidToken !== undefined && typeof onInvalidToken !== 'function') {
+    throw invalid('onInvalidToken must be a function');
+  }
+
+  const seal: SealOptionsInput = Object.freeze({
+    ttl: maxAge > 0 ? maxAge * 1000 : 0,
+    ...config.seal,
+  });
+  resolveOptions(seal); // fail fast on bad iron options, not at the first write
+
+  const result: ResolvedConfig = Object.freeze({
+    password: config.password,
+    sealingPasswordId,
+    name,
+    maxAgeMs: maxAge * 1000,
+    cookie: resolveCookie(config.cookie),
+    sessionHeader,
+    seal,
+    generateId:
+      (config.generateId as (() => string) | undefined) ?? (() => randomSource.randomUUID()),
+    onInvalidToken: config.onInvalidToken,
+  });
+  resolved.set(input, result);
+  return result;
+}

@@ -1,0 +1,105 @@
+import type { SessionError } from '../errors.js';
+import type { SealOptionsInput } from '../iron/options.js';
+import type { PasswordInput } from '../iron/password.js';
+
+/**
+ * Session data: any JSON object. `any` (not `unknown`) on purpose, as in h3: code written
+ * against h3's untyped sessions (`session.data.count + 1`) must keep compiling after the
+ * import changes. Pass a type argument to get checked data.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- h3 compatibility, see above
+export type SessionDataT = Record<string, any>;
+
+/** The data of a session, as h3 names it. */
+export type SessionData<T extends SessionDataT = SessionDataT> = T;
+
+/** A session: exactly what is sealed into the cookie, so h3 and sealed-session read each other's. */
+export interface Session<T extends SessionDataT = SessionDataT> {
+  /** Random id, stable for the life of the session. */
+  id: string;
+  /** Creation time, milliseconds since the epoch; `maxAge` counts from here. */
+  createdAt: number;
+  data: SessionData<T>;
+}
+
+/**
+ * An update: an object shallow-merged into the data, or a function that receives the data,
+ * may mutate it, and may return an object to merge.
+ */
+export type SessionUpdate<T extends SessionDataT = SessionDataT> =
+  Partial<SessionData<T>> | ((oldData: SessionData<T>) => Partial<SessionData<T>> | undefined);
+
+/** Cookie attributes (RFC 6265bis). */
+export interface CookieOptions {
+  /** @default '/' */
+  readonly path?: string | undefined;
+  readonly domain?: string | undefined;
+  /** @default true */
+  readonly secure?: boolean | undefined;
+  /** @default true */
+  readonly httpOnly?: boolean | undefined;
+  /** @default 'lax' */
+  readonly sameSite?: boolean | 'lax' | 'strict' | 'none' | undefined;
+  readonly priority?: 'low' | 'medium' | 'high' | undefined;
+  readonly partitioned?: boolean | undefined;
+  /** Overrides the expiry derived from `maxAge`. */
+  readonly expires?: Date | undefined;
+  /** Overrides the Max-Age derived from `maxAge`, in seconds. */
+  readonly maxAge?: number | undefined;
+}
+
+/** Why a request's session token was not used. */
+export interface SessionRejection {
+  /** The error, with a stable `code` (`ERR_SEAL_UNSEAL_FAILED`, `ERR_SESSION_EXPIRED`, ...). */
+  readonly error: SessionError;
+  /** Where the token came from. */
+  readonly source: 'header' | 'cookie';
+  /** The session name. */
+  readonly name: string;
+}
+
+/** Session configuration; the fields and defaults of h3's `SessionConfig`, plus a few. */
+export interface SessionConfig {
+  /**
+   * The secret: a string of at least 32 characters, bytes, `{ id, secret }`, or for
+   * rotation a map of them by id (`{ '2': newPassword, '1': oldPassword }`: the highest
+   * numeric id seals, every id still in the map unseals).
+   */
+  password: PasswordInput;
+  /** Session lifetime in seconds, counted from `createdAt`. @default undefined (no limit) */
+  maxAge?: number | undefined;
+  /** Cookie name, and the session's name within a request. @default 'h3' */
+  name?: string | undefined;
+  /** Cookie attributes, spread over the defaults; `false` never writes a cookie. */
+  cookie?: false | CookieOptions | undefined;
+  /** Request header read before the cookie; `false` disables. @default `x-<name>-session` */
+  sessionHeader?: false | string | undefined;
+  /** iron options, merged over the defaults (`ttl` follows `maxAge`). */
+  seal?: SealOptionsInput | undefined;
+  /** A Crypto whose `randomUUID` makes session ids. @default globalThis.crypto */
+  crypto?: { randomUUID(): string } | undefined;
+  /** Makes a new session id. @default crypto.randomUUID() */
+  generateId?: (() => string) | undefined;
+  /**
+   * Called when a request carried a session token that was not usable (malformed,
+   * tampered, expired, unknown password id, too large): the request goes on with a fresh
+   * session, and this is where the reason stays observable (log it, count it).
+   */
+  onInvalidToken?: ((rejection: SessionRejection) => void) | undefined;
+}
+
+/** What `useSession` returns: live accessors and the write operations. */
+export interface SessionManager<T extends SessionDataT = SessionDataT> {
+  /** The session id; undefined after `clear()` until the session is used again. */
+  readonly id: string | undefined;
+  /** Creation time in milliseconds; undefined after `clear()`. */
+  readonly createdAt: number | undefined;
+  /** The data (an empty object after `clear()`). */
+  readonly data: SessionData<T>;
+  /** Merges `update` into the data and writes the cookie. */
+  update(update?: SessionUpdate<T>): Promise<SessionManager<T>>;
+  /** Ends the session: deletes the cookie; later reads in this request get a new session. */
+  clear(): Promise<SessionManager<T>>;
+  /** Keeps the data under a new id and creation time (call it after sign-in). */
+  regenerate(): Promise<SessionManager<T>>;
+}

@@ -1,0 +1,124 @@
+/**
+ * Runtime conformance: the built package, imported by name under Bun, Deno and workerd
+ * (and Node as the baseline), passes the same iron checks, picks the expected crypto
+ * backend, and exchanges tokens with Node in both directions.
+ *
+ * Needs dist/ (`npm test` builds first). Runs one runtime at a time: each is a process.
+ */
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { backend as nodeBackend, seal, unseal } from '../../src/iron/index.js';
+import { assertBuilt, runners, type RuntimeName } from './runners.js';
+
+const IRON_CONFORMANCE = fileURLToPath(new URL('./conformance/iron.js', import.meta.url));
+const IRON_SUBJECT = 'sealed-session/iron';
+
+/**
+ * Checks conformance/iron.js runs when given Node's fixtures. Pinned, so a conformance
+ * module that silently stops running some checks fails here.
+ */
+const EXPECTED_IRON_CHECKS = 24;
+
+const RUNTIME_TIMEOUT_MS = 60_000;
+
+/** The backend each runtime must resolve through the package's `#crypto-backend` import. */
+const expectedBackend: Readonly<Record<RuntimeName, 'node' | 'web'>> = {
+  node: 'node',
+  bun: 'node', // the `node` condition; Bun implements node:crypto natively
+  deno: 'node', // the `node` condition (Deno has no `deno` entry to match); node:crypto is native
+  workerd: 'web', // the `workerd` condition
+};
+
+interface IronConformanceResult {
+  passed: number;
+  failed: number;
+  failures: string[];
+  skipped: string[];
+  details: Record<string, string>;
+  backend: string;
+  runtime: string;
+  runtimeToken: string;
+  runtimeObject: unknown;
+}
+
+interface NodeFixture {
+  password: string;
+  object: unknown;
+  token: string;
+  fixed: { object: unknown; salt: string; hmacSalt: string; iv: number[]; token: string };
+}
+
+let fixture: NodeFixture;
+
+beforeAll(async () => {
+  assertBuilt(IRON_SUBJECT);
+  expect(nodeBackend).toBe('node');
+  const password = 'password_sealed_by_node_for_the_runtimes_0123456789';
+  const object = { sealedBy: 'node', when: Date.now(), data: { text: 'ünïcödé 😀', n: [1, 2, 3] } };
+  const fixed = {
+    object: { id: 'fixed', createdAt: 1700000000000, data: { a: 1 } },
+    salt: 'a1'.repeat(32),
+    hmacSalt: 'b2'.repeat(32),
+    iv: Array.from({ length: 16 }, (_, i) => i * 13),
+  };
+  const fixedToken = await seal(fixed.object, password, {
+    encryption: { salt: fixed.salt, iv: Uint8Array.from(fixed.iv) },
+    integrity: { salt: fixed.hmacSalt },
+  });
+  fixture = {
+    password,
+    object,
+    token: await seal(object, password),
+    fixed: { ...fixed, token: fixedToken },
+  };
+});
+
+/** Narrows what a runtime returned, failing with the whole value when it has another shape. */
+function asIronResult(value: unknown): IronConformanceResult {
+  expect(value).toMatchObject({
+    passed: expect.any(Number) as unknown,
+    failed: expect.any(Number) as unknown,
+    failures: expect.any(Array) as unknown,
+    backend: expect.any(String) as unknown,
+    runtimeToken: expect.any(String) as unknown,
+  });
+  return value as IronConformanceResult;
+}
+
+describe('runtime conformance of sealed-session/iron (built package)', () => {
+  for (const runtime of ['node', 'bun', 'deno', 'workerd'] as const) {
+    it(
+      `${runtime}: passes the iron checks with the ${expectedBackend[runtime]} backend and exchanges tokens with Node`,
+      async () => {
+        const run = await runners[runtime]({
+          conformance: IRON_CONFORMANCE,
+          subject: IRON_SUBJECT,
+          input: { node: fixture },
+        });
+        const result = asIronResult(run.result);
+        console.info(
+          `[runtimes] ${runtime} (${result.runtime}): backend ${result.backend}, ` +
+            `${result.passed} passed, ${result.failed} failed, ${Math.round(run.durationMs)} ms`,
+        );
+
+        // `details` names the reason of each failure: part of the assertion so it is printed.
+        expect({ failures: result.failures, details: result.details }).toEqual({
+          failures: [],
+          details: {},
+        });
+        expect(result.failed).toBe(0);
+        expect(result.skipped).toEqual([]);
+        expect(result.passed).toBeGreaterThanOrEqual(EXPECTED_IRON_CHECKS);
+        expect(result.backend).toBe(expectedBackend[runtime]);
+
+        // A token sealed in the runtime unseals in Node (node backend, fresh process cache).
+        expect(result.runtimeToken.split('*')).toHaveLength(8);
+        await expect(unseal(result.runtimeToken, fixture.password)).resolves.toEqual(
+          result.runtimeObject,
+        );
+        expect(result.runtimeObject).toMatchObject({ sealedBy: expectedBackend[runtime] });
+      },
+      RUNTIME_TIMEOUT_MS,
+    );
+  }
+});
