@@ -19,9 +19,14 @@ export function readCookie(cookieHeader: string, name: string): string | undefin
 const asSerializeOptions = (options: CookieOptions): SerializeOptions =>
   options as SerializeOptions;
 
+// Fe26.2 tokens are base64url, digits, "." and "*": all cookie-octets (RFC 6265 §4.1.1),
+// so they are written as they are (percent-encoding would only cost time and match h3's
+// output anyway, since encodeURIComponent leaves these characters alone).
+const asIs = (value: string): string => value;
+
 /** A Set-Cookie header for `name=value` with `options`. */
 export function serializeCookie(name: string, value: string, options: CookieOptions): string {
-  return stringifySetCookie(name, value, asSerializeOptions(options));
+  return stringifySetCookie(name, value, { ...asSerializeOptions(options), encode: asIs });
 }
 
 /** A Set-Cookie header that deletes cookie `name` (empty, Max-Age=0, expired). */

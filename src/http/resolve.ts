@@ -39,7 +39,14 @@ export function requestContextOf(event: AnyHTTPEvent): RequestContext {
       transport: (event as { [kTransport]: RequestContext['transport'] })[kTransport],
     };
   } else if (isH3V2(input)) {
-    context = { key: input, transport: headersTransport(input.req.headers, input.res.headers) };
+    // h3 2.x drops `event.res` once it has built the Response (a later read makes a new
+    // one): a different `res` means the headers went out, so a write must fail, not vanish.
+    const res = input.res;
+    const headersSent = (): boolean => input.res !== res;
+    context = {
+      key: input,
+      transport: headersTransport(input.req.headers, res.headers, headersSent),
+    };
   } else if (isH3V1(input)) {
     context = { key: input, transport: nodeTransport(input.node.req, input.node.res) };
   } else {

@@ -1,46 +1,66 @@
 /**
- * A bounded map that forgets its least recently used entry. Every cache in this library is
- * one of these, so nothing an attacker sends (random salts, random tokens) can grow memory
- * past `capacity` entries.
+ * A bounded map that keeps recently used entries. Every cache in this library is one of
+ * these, so nothing an attacker sends (random salts, random tokens) can grow memory past
+ * `capacity` entries.
+ *
+ * Two generations instead of a strict LRU list: a hit in the young generation costs one
+ * Map lookup and no reordering (a strict LRU deletes and re-inserts on every hit, which
+ * is most of a cached unseal's garbage). When the young generation fills, it becomes the
+ * old one and the previous old one is dropped; a hit in the old generation moves the
+ * entry back to the young one. Each generation holds half the capacity.
  */
 export class LruCache<K, V> {
-  readonly #map = new Map<K, V>();
-  readonly #capacity: number;
+  #young = new Map<K, V>();
+  #old = new Map<K, V>();
+  readonly #generationSize: number;
 
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1)
-      throw new RangeError('capacity must be a positive integer');
-    this.#capacity = capacity;
+    if (!Number.isInteger(capacity) || capacity < 2) {
+      throw new RangeError('capacity must be an integer of at least 2');
+    }
+    this.#generationSize = Math.floor(capacity / 2);
   }
 
+  /** Entries held, at most `capacity`. */
   get size(): number {
-    return this.#map.size;
+    return this.#young.size + this.#old.size;
   }
 
   get(key: K): V | undefined {
-    const value = this.#map.get(key);
-    if (value !== undefined) {
-      // Re-inserting moves the key to the young end of the Map's insertion order.
-      this.#map.delete(key);
-      this.#map.set(key, value);
+    const young = this.#young.get(key);
+    if (young !== undefined) return young;
+    const old = this.#old.get(key);
+    if (old !== undefined) {
+      this.#old.delete(key);
+      this.#promote(key, old);
     }
-    return value;
+    return old;
   }
 
   set(key: K, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.#capacity) {
-      const oldest = this.#map.keys().next();
-      if (oldest.done !== true) this.#map.delete(oldest.value);
+    if (this.#young.has(key)) {
+      this.#young.set(key, value);
+      return;
     }
+    this.#old.delete(key);
+    this.#promote(key, value);
   }
 
   delete(key: K): void {
-    this.#map.delete(key);
+    this.#young.delete(key);
+    this.#old.delete(key);
   }
 
   clear(): void {
-    this.#map.clear();
+    this.#young.clear();
+    this.#old.clear();
+  }
+
+  #promote(key: K, value: V): void {
+    if (this.#young.size >= this.#generationSize) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
+    this.#young.set(key, value);
   }
 }

@@ -42,7 +42,7 @@ export interface Iron {
 
 /** Bounds of the engine's caches; every one is fixed, whatever the traffic. */
 export interface IronLimits {
-  /** Secrets whose keys are kept. */
+  /** Secrets whose keys are kept (string and byte secrets each). */
   readonly secrets: number;
   /** Derived keys kept per secret (one per salt, algorithm and iteration count). */
   readonly keysPerSecret: number;
@@ -100,14 +100,19 @@ const passwordInvalid = (rule: string): SessionError =>
 
 /** Creates the seal/unseal pair over `backend`, with its own bounded caches. */
 export function createIron(backend: CryptoBackend, limits: IronLimits = defaultLimits): Iron {
-  const secrets = new LruCache<RawPassword, SecretKeys>(limits.secrets);
+  // Byte secrets are keyed by their content, never by the array: a caller may refill the
+  // same buffer with a new key, and the old key's entries must not answer for the new one.
+  const secrets = new LruCache<string, SecretKeys>(limits.secrets);
+  const byteSecrets = new LruCache<string, SecretKeys>(limits.secrets);
   const verified = new LruCache<string, VerifiedToken>(limits.verifiedTokens);
 
   function keysOf(secret: RawPassword): SecretKeys {
-    let entry = secrets.get(secret);
+    const cache = typeof secret === 'string' ? secrets : byteSecrets;
+    const id = typeof secret === 'string' ? secret : encodeBase64url(secret);
+    let entry = cache.get(id);
     if (entry === undefined) {
       entry = { keys: new LruCache(limits.keysPerSecret), sealing: new Map() };
-      secrets.set(secret, entry);
+      cache.set(id, entry);
     }
     return entry;
   }
@@ -233,8 +238,8 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     if (token.length > limits.verifiedTokenLength) return;
     verified.set(token, {
       passwordId: pw.id,
-      encryption: pw.encryption,
-      integrity: pw.integrity,
+      encryption: snapshot(pw.encryption),
+      integrity: snapshot(pw.integrity),
       fingerprint: options.fingerprint,
       expiration,
       plaintext,
@@ -257,8 +262,8 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     if (hit !== undefined) {
       const pw = passwordForUnseal(password, hit.passwordId);
       if (
-        pw.encryption === hit.encryption &&
-        pw.integrity === hit.integrity &&
+        sameSecret(pw.encryption, hit.encryption) &&
+        sameSecret(pw.integrity, hit.integrity) &&
         hit.fingerprint === options.fingerprint
       ) {
         checkExpiration(hit.expiration, now, options);
@@ -341,6 +346,21 @@ function wrap(error: unknown): SessionError {
   return error instanceof SessionError
     ? error
     : new SessionError('ERR_CRYPTO', 'A crypto operation failed', { cause: error });
+}
+
+/**
+ * A byte secret is copied (never `Buffer#slice`, a view): the verified-token cache must
+ * remember the key, not the buffer.
+ */
+function snapshot(secret: RawPassword): RawPassword {
+  return typeof secret === 'string' ? secret : new Uint8Array(secret);
+}
+
+function sameSecret(given: RawPassword, kept: RawPassword): boolean {
+  if (typeof given === 'string' || typeof kept === 'string') return given === kept;
+  if (given.length !== kept.length) return false;
+  for (let i = 0; i < given.length; i++) if (given[i] !== kept[i]) return false;
+  return true;
 }
 
 function toHex(bytes: Uint8Array): string {

@@ -88,14 +88,22 @@ const SUSPICIOUS = /__proto__|constructor|\\u/;
  * JSON.parse that refuses prototype-polluting keys (`__proto__`, `constructor.prototype`)
  * anywhere in the value, as @hapi/bourne does.
  *
- * @throws SessionError `ERR_DATA_INVALID`
+ * @throws SessionError `ERR_DATA_INVALID` (prototype keys), `ERR_SEAL_UNSEAL_FAILED` (not JSON)
  */
 export function parseSafe(text: string): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new SessionError('ERR_DATA_INVALID', 'Sealed data is not valid JSON', { cause: error });
+    // The MAC verified, so text that is not JSON means it was decrypted with the wrong key
+    // or algorithm (mismatched options): the same failure as a decryption error.
+    throw new SessionError(
+      'ERR_SEAL_UNSEAL_FAILED',
+      'The token does not verify with this password',
+      {
+        cause: error,
+      },
+    );
   }
   if (SUSPICIOUS.test(text) && hasDangerousKey(value)) {
     throw new SessionError('ERR_DATA_INVALID', 'Sealed data contains a prototype key');

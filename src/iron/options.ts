@@ -84,7 +84,7 @@ function resolveSub<A extends string>(
 ): SealOptionsSub<A> {
   if (input !== undefined && (typeof input !== 'object' || input === null))
     throw invalid(`${kind} must be an object`);
-  const merged = { ...base, ...stripUndefined((input ?? {})) } as SealOptionsSub<A>;
+  const merged = { ...base, ...stripUndefined(input ?? {}) } as SealOptionsSub<A>;
   if (!algorithms.includes(merged.algorithm)) {
     throw invalid(`${kind}.algorithm must be one of ${algorithms.join(', ')}`);
   }

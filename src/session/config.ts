@@ -8,6 +8,7 @@ import {
   type PasswordInput,
   type RawPassword,
 } from '../iron/password.js';
+import { serializeCookie } from '../cookie/session-cookie.js';
 import type { CookieOptions, SessionConfig, SessionRejection } from './types.js';
 
 /** A validated configuration with every default applied. */
@@ -72,7 +73,7 @@ function checkPassword(password: unknown): string {
   return passwordForSeal(password as PasswordInput).id;
 }
 
-function resolveCookie(cookie: unknown): false | Readonly<CookieOptions> {
+function resolveCookie(name: string, cookie: unknown): false | Readonly<CookieOptions> {
   if (cookie === false) return false;
   if (cookie === undefined) return DEFAULT_COOKIE;
   if (typeof cookie !== 'object' || cookie === null)
@@ -91,10 +92,24 @@ function resolveCookie(cookie: unknown): false | Readonly<CookieOptions> {
   if (domain !== undefined && (typeof domain !== 'string' || /[;\s]/.test(domain))) {
     throw invalid('cookie.domain must be a string without ";" or spaces');
   }
-  if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isFinite(maxAge))) {
-    throw invalid('cookie.maxAge must be a finite number of seconds');
+  if (maxAge !== undefined && !Number.isInteger(maxAge)) {
+    throw invalid('cookie.maxAge must be a whole number of seconds');
   }
-  return Object.freeze(merged);
+  const frozen = Object.freeze(merged);
+  try {
+    // The serializer checks domain, path, expires and priority against RFC 6265's grammar:
+    // a value it would refuse at the first write is refused now instead.
+    serializeCookie(name, 'x', frozen);
+  } catch (error) {
+    throw new SessionError(
+      'ERR_CONFIG_INVALID',
+      'Invalid session config: a cookie attribute breaks RFC 6265',
+      {
+        cause: error,
+      },
+    );
+  }
+  return frozen;
 }
 
 function withoutUndefined(value: object): Record<string, unknown> {
@@ -156,7 +171,7 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     sealingPasswordId,
     name,
     maxAgeMs: maxAge * 1000,
-    cookie: resolveCookie(config.cookie),
+    cookie: resolveCookie(name, config.cookie),
     sessionHeader,
     seal,
     generateId:

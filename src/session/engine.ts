@@ -185,7 +185,13 @@ export function getSession<T extends SessionDataT>(
   request: RequestContext,
   config: SessionConfig,
 ): Promise<Session<T>> {
-  const resolved = resolveConfig(config);
+  let resolved: ResolvedConfig;
+  try {
+    resolved = resolveConfig(config);
+  } catch (error) {
+    // A bad config is a rejection, as from every other function: never a synchronous throw.
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
   const state = stateOf(request, resolved.name);
   if (state.session !== undefined) return Promise.resolve(state.session as Session<T>);
   const generation = state.generation;
@@ -382,28 +388,45 @@ export async function useSession<T extends SessionDataT>(
   if (!state.persisted || state.sealedWithOldPassword) {
     await writeSession(request, resolved, state, session);
   }
-  const manager: SessionManager<T> = {
-    get id() {
-      return state.session?.id;
-    },
-    get createdAt() {
-      return state.session?.createdAt;
-    },
-    get data() {
-      return (state.session?.data ?? {}) as T;
-    },
-    async update(update) {
-      await updateSession(request, config, update);
-      return manager;
-    },
-    async clear() {
-      await clearSession(request, config);
-      return manager;
-    },
-    async regenerate() {
-      await regenerateSession(request, config);
-      return manager;
-    },
-  };
-  return manager;
+  return new LiveSession<T>(request, config, state);
+}
+
+/** The manager useSession returns; a class so each request allocates one small object. */
+class LiveSession<T extends SessionDataT> implements SessionManager<T> {
+  readonly #request: RequestContext;
+  readonly #config: SessionConfig;
+  readonly #state: SessionState;
+
+  constructor(request: RequestContext, config: SessionConfig, state: SessionState) {
+    this.#request = request;
+    this.#config = config;
+    this.#state = state;
+  }
+
+  get id(): string | undefined {
+    return this.#state.session?.id;
+  }
+
+  get createdAt(): number | undefined {
+    return this.#state.session?.createdAt;
+  }
+
+  get data(): T {
+    return (this.#state.session?.data ?? {}) as T;
+  }
+
+  async update(update?: SessionUpdate<T>): Promise<this> {
+    await updateSession(this.#request, this.#config, update);
+    return this;
+  }
+
+  async clear(): Promise<this> {
+    await clearSession(this.#request, this.#config);
+    return this;
+  }
+
+  async regenerate(): Promise<this> {
+    await regenerateSession(this.#request, this.#config);
+    return this;
+  }
 }

@@ -1,0 +1,68 @@
+import { isSessionError } from '../errors.js';
+
+/**
+ * How the CLI fails: exit code 1 for a token, data or password that is not valid, 2 for a
+ * command line that is not (unknown command or option, no password source). Every failure
+ * is reported as one line that never contains a token, a password or data.
+ */
+
+/** Exit code of a failure: 1 invalid input, 2 usage. */
+export type FailureExitCode = 1 | 2;
+
+/** A failure the CLI reports itself, with a fixed-phrase message. */
+export class CliError extends Error {
+  override readonly name = 'CliError' as const;
+  readonly exitCode: FailureExitCode;
+  /** A library error code when one applies (`ERR_DATA_INVALID`, ...). */
+  readonly code: string | undefined;
+
+  constructor(exitCode: FailureExitCode, message: string, code?: string) {
+    super(message);
+    this.exitCode = exitCode;
+    this.code = code;
+  }
+}
+
+/** A command line that cannot be run as given: exit code 2. */
+export function usageError(message: string): CliError {
+  return new CliError(2, message);
+}
+
+/** A token, data or password that is not valid: exit code 1. */
+export function inputError(code: string, message: string): CliError {
+  return new CliError(1, message, code);
+}
+
+/**
+ * Shows a word the user typed (a command or option name) only when it looks like one: a
+ * mistyped command line may hold a token or a password where a name was expected.
+ */
+export function quoteName(word: string): string {
+  return /^-{0,2}[A-Za-z][\w-]{0,31}$/.test(word) ? ` ${word}` : '';
+}
+
+function lowerFirst(text: string): string {
+  // "The token..." reads better after a prefix as "the token..."; keep acronyms ("JSON").
+  return /^[A-Z][a-z]/.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text;
+}
+
+/** The exit code and the one stderr line for anything a command threw. */
+export function describeFailure(error: unknown): { exitCode: FailureExitCode; line: string } {
+  let exitCode: FailureExitCode;
+  let code: string | undefined;
+  let message: string;
+  if (error instanceof CliError) {
+    ({ exitCode, code, message } = error);
+  } else if (isSessionError(error)) {
+    // Library messages are fixed phrases without secrets (see src/errors.ts).
+    exitCode = 1;
+    code = error.code;
+    message = error.message;
+  } else {
+    // Anything else is a bug or a platform failure; its message could quote input.
+    exitCode = 1;
+    message = `unexpected ${error instanceof Error ? error.name : 'failure'}`;
+  }
+  const text = lowerFirst(message.replace(/\s+/g, ' ').trim());
+  return { exitCode, line: `sealed-session: ${code === undefined ? '' : `${code}: `}${text}` };
+}
