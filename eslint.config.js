@@ -24,7 +24,13 @@ export default tseslint.config(
   {
     // Node-only globals belong to the node backend and the node-facing adapters.
     files: ['src/**/*.ts'],
-    ignores: ['src/iron/backend/node.ts', 'src/iron/backend/select-node.ts', 'src/adapters/node.ts', 'src/adapters/express.ts', 'src/cli/**'],
+    ignores: [
+      'src/iron/backend/node.ts',
+      'src/iron/backend/select-node.ts',
+      'src/adapters/node.ts',
+      'src/adapters/express.ts',
+      'src/cli/**',
+    ],
     rules: {
       'no-restricted-globals': ['error', 'Buffer', 'process', 'require', '__dirname', '__filename'],
       'no-restricted-imports': ['error', { patterns: ['node:*'] }],
@@ -32,6 +38,30 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', globalThis: 'readonly', performance: 'readonly', Buffer: 'readonly', fetch: 'readonly', Response: 'readonly', Request: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', crypto: 'readonly', Deno: 'readonly', Bun: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        globalThis: 'readonly',
+        performance: 'readonly',
+        Buffer: 'readonly',
+        fetch: 'readonly',
+        Response: 'readonly',
+        Request: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        crypto: 'readonly',
+        Deno: 'readonly',
+        Bun: 'readonly',
+        structuredClone: 'readonly',
+        Headers: 'readonly',
+        setImmediate: 'readonly',
+        queueMicrotask: 'readonly',
+        AbortController: 'readonly',
+      },
+    },
   },
 );

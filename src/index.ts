@@ -7,6 +7,7 @@
 import type { AnyHTTPEvent } from './http/event.js';
 import { requestContextOf } from './http/resolve.js';
 import * as engine from './session/engine.js';
+import type { RequestContext } from './session/engine.js';
 import type {
   Session,
   SessionConfig,
@@ -14,6 +15,18 @@ import type {
   SessionManager,
   SessionUpdate,
 } from './session/types.js';
+
+/** Runs `operation` on the request of `event`; an unsupported event rejects, never throws. */
+function onRequest<T>(
+  event: AnyHTTPEvent,
+  operation: (request: RequestContext) => Promise<T>,
+): Promise<T> {
+  try {
+    return operation(requestContextOf(event));
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
 
 /**
  * The request's session with live accessors and `update`, `clear`, `regenerate`. A new
@@ -31,7 +44,7 @@ export function useSession<T extends SessionDataT = SessionDataT>(
   event: AnyHTTPEvent,
   config: SessionConfig,
 ): Promise<SessionManager<T>> {
-  return engine.useSession<T>(requestContextOf(event), config);
+  return onRequest(event, (request) => engine.useSession<T>(request, config));
 }
 
 /**
@@ -45,7 +58,7 @@ export function getSession<T extends SessionDataT = SessionDataT>(
   event: AnyHTTPEvent,
   config: SessionConfig,
 ): Promise<Session<T>> {
-  return engine.getSession<T>(requestContextOf(event), config);
+  return onRequest(event, (request) => engine.getSession<T>(request, config));
 }
 
 /**
@@ -61,7 +74,7 @@ export function updateSession<T extends SessionDataT = SessionDataT>(
   config: SessionConfig,
   update?: SessionUpdate<T>,
 ): Promise<Session<T>> {
-  return engine.updateSession<T>(requestContextOf(event), config, update);
+  return onRequest(event, (request) => engine.updateSession<T>(request, config, update));
 }
 
 /**
@@ -71,7 +84,7 @@ export function updateSession<T extends SessionDataT = SessionDataT>(
  * @throws SessionError `ERR_HEADERS_SENT`, config errors
  */
 export function clearSession(event: AnyHTTPEvent, config: Partial<SessionConfig>): Promise<void> {
-  return engine.clearSession(requestContextOf(event), config as SessionConfig);
+  return onRequest(event, (request) => engine.clearSession(request, config as SessionConfig));
 }
 
 /**
@@ -82,7 +95,7 @@ export function regenerateSession<T extends SessionDataT = SessionDataT>(
   event: AnyHTTPEvent,
   config: SessionConfig,
 ): Promise<Session<T>> {
-  return engine.regenerateSession<T>(requestContextOf(event), config);
+  return onRequest(event, (request) => engine.regenerateSession<T>(request, config));
 }
 
 /**
@@ -90,7 +103,7 @@ export function regenerateSession<T extends SessionDataT = SessionDataT>(
  * the session header, say).
  */
 export function sealSession(event: AnyHTTPEvent, config: SessionConfig): Promise<string> {
-  return engine.sealSession(requestContextOf(event), config);
+  return onRequest(event, (request) => engine.sealSession(request, config));
 }
 
 /**

@@ -2,6 +2,7 @@
  * `sealed-session/fetch`: run an event handler as `(request) => Promise<Response>`, for Bun,
  * Deno, Cloudflare Workers, and any fetch-style server.
  */
+import { mergeSetCookies } from '../cookie/set-cookie.js';
 import { kTransport, type HTTPEvent } from '../http/event.js';
 import { toResponseParts, type EventHandler } from '../http/handler.js';
 import { headersTransport } from '../http/transports.js';
@@ -54,7 +55,10 @@ function withHeaders(response: Response, headers: Headers): Response {
   for (const [name, value] of headers) {
     if (name !== 'set-cookie') copy.headers.set(name, value);
   }
-  for (const cookie of headers.getSetCookie()) copy.headers.append('set-cookie', cookie);
+  // A cookie the handler's Response sets itself wins over the session's for the same cookie.
+  const cookies = mergeSetCookies(headers.getSetCookie(), response.headers.getSetCookie());
+  copy.headers.delete('set-cookie');
+  for (const cookie of cookies) copy.headers.append('set-cookie', cookie);
   return copy;
 }
 

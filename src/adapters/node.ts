@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Buffer } from 'node:buffer';
+import { mergeSetCookies } from '../cookie/set-cookie.js';
 import { kTransport, type HTTPEvent } from '../http/event.js';
 import type { EventHandler } from '../http/handler.js';
 import { toResponseParts } from '../http/handler.js';
@@ -62,7 +63,8 @@ async function send(event: NodeEvent, value: unknown): Promise<void> {
       const previous = res.getHeader('set-cookie');
       const list =
         previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
-      res.setHeader('set-cookie', [...list, ...cookies]);
+      // A cookie the handler's Response sets itself wins over the session's for the same cookie.
+      res.setHeader('set-cookie', mergeSetCookies(list, cookies));
     }
     res.end(value.body === null ? undefined : Buffer.from(await value.arrayBuffer()));
     return;

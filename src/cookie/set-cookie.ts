@@ -26,6 +26,16 @@ export function identityOf(header: string): CookieIdentity {
   return { name, domain, path };
 }
 
+/**
+ * Set-Cookie headers of `earlier` then `later`, keeping one per cookie: a later header for
+ * the same (name, domain, path) replaces the earlier one.
+ */
+export function mergeSetCookies(earlier: readonly string[], later: readonly string[]): string[] {
+  let merged = [...earlier];
+  for (const header of later) merged = replaceSetCookie(merged, header, identityOf(header));
+  return merged;
+}
+
 /** `headers` without any header for the same cookie as `identity`, then `header` appended. */
 export function replaceSetCookie(
   headers: readonly string[],

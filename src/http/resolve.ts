@@ -5,18 +5,27 @@ import { headersTransport, nodeTransport } from './transports.js';
 
 const contexts = new WeakMap<object, RequestContext>();
 
+// Shapes are probed loosely (any level may be missing): the value may be anything.
+interface Probe {
+  req?: { headers?: { get?: unknown } };
+  res?: { headers?: { getSetCookie?: unknown } };
+  node?: { req?: unknown; res?: { setHeader?: unknown } };
+}
+
 function isH3V2(event: object): event is H3V2EventLike {
-  const candidate = event as Partial<H3V2EventLike>;
+  const candidate = event as Probe;
   return (
-    typeof candidate.req?.headers.get === 'function' &&
-    typeof candidate.res?.headers.getSetCookie === 'function'
+    typeof candidate.req?.headers?.get === 'function' &&
+    typeof candidate.res?.headers?.getSetCookie === 'function'
   );
 }
 
 function isH3V1(event: object): event is H3EventLike {
-  const candidate = event as Partial<H3EventLike>;
+  const candidate = event as Probe;
   return (
-    typeof candidate.node?.res.setHeader === 'function' && typeof candidate.node.req === 'object'
+    typeof candidate.node?.res?.setHeader === 'function' &&
+    typeof candidate.node.req === 'object' &&
+    candidate.node.req !== null
   );
 }
 

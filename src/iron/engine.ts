@@ -37,6 +37,16 @@ export interface Iron {
   /** Name of the crypto backend in use. */
   readonly backend: CryptoBackend['name'];
   seal(object: unknown, password: PasswordInput, options?: SealOptionsInput): Promise<string>;
+  /**
+   * Seals with an expiration given as a time (ms since the epoch) instead of `ttl`: the
+   * session engine uses it so a token expires exactly when its session does.
+   */
+  sealUntil(
+    object: unknown,
+    password: PasswordInput,
+    options: SealOptionsInput | undefined,
+    expiresAt: number,
+  ): Promise<string>;
   unseal(token: string, password: PasswordInput, options?: SealOptionsInput): Promise<unknown>;
 }
 
@@ -203,6 +213,7 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     object: unknown,
     password: PasswordInput,
     input: SealOptionsInput | undefined,
+    expiresAt?: number,
   ): MaybePromise<string> {
     const options = resolveOptions(input);
     const now = Date.now() + options.localtimeOffsetMsec;
@@ -212,7 +223,12 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     const enc = sealingKey(pw.encryption, encAlgorithm, options.encryption, now);
     const mac = sealingKey(pw.integrity, 'sha256', options.integrity, now);
     const iv = options.encryption.iv ?? backend.randomBytes(16);
-    const expiration = options.ttl > 0 ? Math.floor(now + options.ttl) : 0;
+    const expiration =
+      expiresAt !== undefined
+        ? Math.max(1, Math.floor(expiresAt))
+        : options.ttl > 0
+          ? Math.floor(now + options.ttl)
+          : 0;
 
     return chain(enc.key, (encKey) =>
       chain(backend.encrypt(encAlgorithm, encKey, iv, plaintext), (ciphertext) => {
@@ -320,6 +336,8 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     backend: backend.name,
     seal: (object, password, options) =>
       toPromise(() => guard(() => sealNow(object, password, options))),
+    sealUntil: (object, password, options, expiresAt) =>
+      toPromise(() => guard(() => sealNow(object, password, options, expiresAt))),
     unseal: (token, password, options) =>
       toPromise(() => guard(() => unsealNow(token, password, options))),
   };

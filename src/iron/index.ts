@@ -3,8 +3,7 @@
  * @hapi/iron, iron-webcrypto and h3/vinxi. The crypto backend (node:crypto or WebCrypto)
  * is chosen by the package's export conditions.
  */
-import { cryptoBackend } from '#crypto-backend';
-import { createIron, type Iron } from './engine.js';
+import { iron } from './instance.js';
 import type { SealOptionsInput } from './options.js';
 import type { PasswordInput } from './password.js';
 
@@ -25,8 +24,6 @@ export type {
   RawPassword,
 } from './password.js';
 export { SessionError, isSessionError, type SessionErrorCode } from '../errors.js';
-
-const iron: Iron = createIron(cryptoBackend);
 
 /** The crypto backend in use: `'node'` (node:crypto, also on Bun and Deno) or `'web'` (WebCrypto). */
 export const backend: 'node' | 'web' = iron.backend;

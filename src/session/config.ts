@@ -19,6 +19,8 @@ export interface ResolvedConfig {
   readonly name: string;
   /** Lifetime in milliseconds, 0 for none. */
   readonly maxAgeMs: number;
+  /** Tokens expire with the session (`createdAt + maxAge`): maxAge set, no explicit seal.ttl. */
+  readonly expiresWithSession: boolean;
   readonly cookie: false | Readonly<CookieOptions>;
   readonly sessionHeader: false | string;
   /** iron options, one frozen object so the engine's per-options cache always hits. */
@@ -171,6 +173,7 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     sealingPasswordId,
     name,
     maxAgeMs: maxAge * 1000,
+    expiresWithSession: maxAge > 0 && config.seal?.ttl === undefined,
     cookie: resolveCookie(name, config.cookie),
     sessionHeader,
     seal,

@@ -9,7 +9,7 @@
  * write after the headers went out is a clear error; at most one Set-Cookie per cookie.
  */
 import { SessionError, isSessionError, type SessionErrorCode } from '../errors.js';
-import { seal, unseal } from '../iron/index.js';
+import { iron } from '../iron/instance.js';
 import {
   MAX_SET_COOKIE_BYTES,
   readCookie,
@@ -105,10 +105,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * @throws SessionError — a token error code (see TOKEN_ERRORS)
  */
 async function openToken(config: ResolvedConfig, token: string): Promise<Session> {
-  if (token.length > MAX_TOKEN_LENGTH) {
+  // JavaScript callers of unsealSession may pass a non-string: iron refuses it (ERR_SEAL_INVALID).
+  if (typeof token === 'string' && token.length > MAX_TOKEN_LENGTH) {
     throw new SessionError('ERR_COOKIE_TOO_LARGE', 'The session token is too large');
   }
-  const value = await unseal(token, config.password, config.seal);
+  const value = await iron.unseal(token, config.password, config.seal);
   if (
     !isPlainObject(value) ||
     typeof value.id !== 'string' ||
@@ -266,11 +267,12 @@ async function writeSession(
 
 function sealPayload(config: ResolvedConfig, session: Session): Promise<string> {
   // Exactly { id, createdAt, data }, in this order: what h3 seals, so cookies interchange.
-  return seal(
-    { id: session.id, createdAt: session.createdAt, data: session.data },
-    config.password,
-    config.seal,
-  );
+  const payload = { id: session.id, createdAt: session.createdAt, data: session.data };
+  // With maxAge, the token expires when the session does (h3 counted from the seal, so
+  // the token and the cookie disagreed); an explicit seal.ttl still wins.
+  return config.expiresWithSession
+    ? iron.sealUntil(payload, config.password, config.seal, session.createdAt + config.maxAgeMs)
+    : iron.seal(payload, config.password, config.seal);
 }
 
 /** Assigns own keys, defining (not setting) `__proto__` so it cannot change a prototype. */

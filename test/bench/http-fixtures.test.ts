@@ -9,9 +9,9 @@ import * as fixtures from '../../bench/http/fixtures.mjs';
 interface Fixtures {
   SERVERS: string[];
   SESSION_DATA: { count: number };
-  startServer(name: string): Promise<{ port: number; stop(): Promise<void> }>;
-  login(port: number): Promise<string>;
-  call(port: number, path: string, cookie: string): Promise<unknown>;
+  startServer: (name: string) => Promise<{ port: number; stop: () => Promise<void> }>;
+  login: (port: number) => Promise<string>;
+  call: (port: number, path: string, cookie: string) => Promise<unknown>;
 }
 const { SERVERS, SESSION_DATA, startServer, login, call } = fixtures as Fixtures;
 

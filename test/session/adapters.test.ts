@@ -1,0 +1,82 @@
+/**
+ * Adapter and engine details not covered by the host matrix: the token expiring with the
+ * session, a handler's own cookie against the session's, and events of unknown hosts.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { eventHandler, isSessionError, useSession, type AnyHTTPEvent } from '../../src/index.js';
+import { toWebHandler } from '../../src/adapters/fetch.js';
+import { toNodeListener } from '../../src/adapters/node.js';
+
+const password = 'adapter-tests-password-0123456789-abcdef';
+
+describe('token expiry with maxAge', () => {
+  it('the token expires when the session does, as the cookie says', async () => {
+    const config = { password, maxAge: 600 };
+    const handler = toWebHandler(
+      eventHandler(async (event) => {
+        const session = await useSession(event, config);
+        return { createdAt: session.createdAt };
+      }),
+    );
+    const response = await handler(new Request('http://localhost/'));
+    const { createdAt } = (await response.json()) as { createdAt: number };
+    const [cookie] = response.headers.getSetCookie();
+    const token = /^h3=([^;]+)/.exec(cookie ?? '')?.[1] ?? '';
+    const expiration = Number(token.split('*')[5]);
+    expect(expiration).toBe(createdAt + 600_000);
+    const expires = Date.parse(/Expires=([^;]+)/.exec(cookie ?? '')?.[1] ?? '');
+    // The cookie's Expires has whole seconds; the token has milliseconds.
+    expect(Math.abs(expires - expiration)).toBeLessThan(1000);
+  });
+});
+
+describe("a handler's own Set-Cookie for the session cookie", () => {
+  const config = { password };
+  const handler = eventHandler(async (event) => {
+    await useSession(event, config);
+    const headers = new Headers({ 'content-type': 'text/plain' });
+    headers.append('set-cookie', 'h3=handler-value; Path=/');
+    headers.append('set-cookie', 'other=1; Path=/');
+    return new Response('ok', { headers });
+  });
+
+  it("fetch adapter: one h3 cookie, the handler's, and the other cookie kept", async () => {
+    const response = await toWebHandler(handler)(new Request('http://localhost/'));
+    const cookies = response.headers.getSetCookie();
+    expect(cookies.filter((c) => c.startsWith('h3='))).toEqual(['h3=handler-value; Path=/']);
+    expect(cookies).toContain('other=1; Path=/');
+  });
+
+  it('node adapter: the same over real HTTP', async () => {
+    const server = createServer(toNodeListener(handler)).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      const cookies = response.headers.getSetCookie();
+      expect(cookies.filter((c) => c.startsWith('h3='))).toEqual(['h3=handler-value; Path=/']);
+      expect(cookies).toContain('other=1; Path=/');
+      expect(await response.text()).toBe('ok');
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('events of unknown hosts', () => {
+  it.each([
+    {},
+    null,
+    'event',
+    { node: {} },
+    { node: { req: null, res: {} } },
+    { req: {}, res: {} },
+  ])('reject with ERR_EVENT_UNSUPPORTED (%j)', async (event) => {
+    const pending = useSession(event as unknown as AnyHTTPEvent, { password });
+    await expect(pending).rejects.toSatisfy((error: unknown) =>
+      isSessionError(error, 'ERR_EVENT_UNSUPPORTED'),
+    );
+  });
+});
