@@ -29,8 +29,8 @@ async function readAll(stream: AsyncIterable<Buffer | string>): Promise<string> 
 export function nodeIo(): Io {
   return {
     env: process.env,
-    // isTTY is undefined, not false, when stdin is a pipe or a file.
-    stdinIsTerminal: process.stdin.isTTY === true,
+    // Typed boolean, but undefined (falsy) when stdin is a pipe or a file.
+    stdinIsTerminal: process.stdin.isTTY,
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     readStdin: () => readAll(process.stdin as AsyncIterable<Buffer | string>),
