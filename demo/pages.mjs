@@ -1,0 +1,320 @@
+/**
+ * The demo's pages: plain server-rendered HTML, no scripts. Every value goes through the
+ * `html` tag, which escapes it.
+ */
+import { html, raw } from './html.mjs';
+
+/** Why a session token may be refused, by error code (for the notice). */
+const REJECTION_REASONS = {
+  ERR_SEAL_INVALID: 'it is not an iron Fe26.2 token (malformed or truncated)',
+  ERR_SEAL_UNSEAL_FAILED:
+    'its MAC did not verify: it was edited, or sealed with another password (a restart with a generated password does this)',
+  ERR_SEAL_EXPIRED: 'its iron expiry has passed',
+  ERR_SESSION_EXPIRED: 'the session is older than maxAge',
+  ERR_PASSWORD_NOT_FOUND: 'it names a password id this server does not have',
+  ERR_COOKIE_INVALID: 'it is an authentic token, but not a session',
+  ERR_COOKIE_TOO_LARGE: 'it is too large',
+  ERR_DATA_INVALID: 'its content is not valid session JSON',
+};
+
+/** @param {string} code */
+export function rejectionReason(code) {
+  return /** @type {Record<string, string>} */ (REJECTION_REASONS)[code] ?? 'it could not be used';
+}
+
+const STYLE = raw(`
+  body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+  nav { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; border-bottom: 1px solid #ddd; padding-bottom: .5rem; }
+  nav form { margin-left: auto; }
+  .notice { padding: .5rem .75rem; border-radius: 4px; margin: 1rem 0; }
+  .info { background: #e8f4ff; border: 1px solid #9cc8f0; }
+  .warn { background: #fff4e0; border: 1px solid #f0c070; }
+  .error { background: #ffe8e8; border: 1px solid #f09c9c; }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+  dt { font-weight: 600; }
+  dd { margin: 0; overflow-wrap: anywhere; }
+  code, pre { font: 13px/1.4 ui-monospace, monospace; background: #f4f4f4; }
+  pre { padding: .5rem; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
+  table { border-collapse: collapse; } td, th { padding: .25rem .75rem; border-bottom: 1px solid #eee; text-align: left; }
+  button { font: inherit; cursor: pointer; }
+`);
+
+/**
+ * @typedef {{ kind: 'info' | 'warn' | 'error', text: unknown }} Notice
+ * @typedef {{ title: string, name?: string | undefined, notices?: Notice[], body: unknown }} LayoutInput
+ */
+
+/** @param {LayoutInput} page */
+export function layout({ title, name, notices = [], body }) {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · sealed-session demo</title>
+        <style>
+          ${STYLE}
+        </style>
+      </head>
+      <body>
+        <nav>
+          <strong>sealed-session demo</strong>
+          <a href="/">Home</a> <a href="/session">Session</a> <a href="/counter">Counter</a>
+          <a href="/cart">Cart</a> <a href="/cookie">Cookie</a>
+          ${
+            name === undefined
+              ? ''
+              : html`<form method="post" action="/signout">
+                  <span id="signed-in-as">${name}</span>
+                  <button type="submit" id="signout">Sign out</button>
+                </form>`
+          }
+        </nav>
+        ${notices.map((notice) => html`<p class="notice ${notice.kind}" role="status">${notice.text}</p>`)}
+        <h1>${title}</h1>
+        ${body}
+      </body>
+    </html> `;
+}
+
+/**
+ * The notice shown when the browser sent a session token that the server refused.
+ *
+ * @param {Array<{ code: string, source: string }>} rejections
+ * @returns {Notice[]}
+ */
+export function rejectionNotices(rejections) {
+  return rejections.map(({ code, source }) => ({
+    kind: 'warn',
+    text: html`Your previous session ${source} was rejected (<code class="rejection-code"
+        >${code}</code
+      >): ${rejectionReason(code)}. You have a fresh session instead.`,
+  }));
+}
+
+/** @param {number} ms */
+export function formatTime(ms) {
+  return new Date(ms).toISOString();
+}
+
+/** @param {number} ms */
+function fromNow(ms) {
+  const seconds = Math.round((ms - Date.now()) / 1000);
+  if (seconds <= 0) return 'now';
+  if (seconds < 120) return `in ${seconds} s`;
+  return `in ${Math.round(seconds / 60)} min`;
+}
+
+/**
+ * @param {{ name: string | undefined, error?: string | undefined, value?: string }} input
+ */
+export function homeBody({ name, error, value = '' }) {
+  if (name !== undefined) {
+    return html`<p id="greeting">
+        Hello, <strong id="user-name">${name}</strong>! You are signed in.
+      </p>
+      <p>
+        Look at <a href="/session">your session</a>, bump the <a href="/counter">counter</a>, fill
+        the <a href="/cart">cart</a>, or see <a href="/cookie">the cookie your browser sends</a>.
+      </p>`;
+  }
+  return html`<p>
+      Everything this demo remembers about you lives in one sealed cookie: encrypted and
+      authenticated with iron Fe26.2, no server-side storage.
+    </p>
+    <form method="post" action="/signin">
+      <label
+        >Your name <input name="name" id="name" maxlength="40" required value="${value}"
+      /></label>
+      <button type="submit" id="signin">Sign in</button>
+    </form>
+    ${error === undefined ? '' : html`<p class="notice error" id="form-error">${error}</p>`}
+    <p>
+      Signing in keeps your data (counter, cart) but gives the session a new id, so an id planted
+      before sign-in is worthless (session fixation).
+    </p>`;
+}
+
+/**
+ * @param {{ session: { id: string, createdAt: number, data: Record<string, unknown> },
+ *   expiresAt: number | undefined, secure: boolean, cookieName: string }} input
+ */
+export function sessionBody({ session, expiresAt, secure, cookieName }) {
+  return html`<dl>
+      <dt>id</dt>
+      <dd><code id="session-id">${session.id}</code></dd>
+      <dt>createdAt</dt>
+      <dd><span id="created-at">${formatTime(session.createdAt)}</span></dd>
+      <dt>expires</dt>
+      <dd>
+        ${
+          expiresAt === undefined
+            ? 'never (no maxAge)'
+            : html`<span id="expires-at">${formatTime(expiresAt)}</span> (${fromNow(expiresAt)};
+                maxAge counts from createdAt, so using the session does not extend it)`
+        }
+      </dd>
+      <dt>cookie</dt>
+      <dd><code>${cookieName}</code>, HttpOnly, SameSite=Lax, Path=/${secure ? ', Secure' : ''}</dd>
+    </dl>
+    <h2>data</h2>
+    <pre id="session-data">${JSON.stringify(session.data, null, 2)}</pre>
+    <p>
+      This is exactly what is sealed into the cookie: <code>{ id, createdAt, data }</code>, as h3
+      and vinxi seal it, so their apps read this cookie with the same password.
+    </p>`;
+}
+
+/** @param {{ count: number }} input */
+export function counterBody({ count }) {
+  return html`<p>
+      The count is <strong id="count">${count}</strong>. It lives in the cookie: reload the page or
+      open it in a new tab and it stays.
+    </p>
+    <form method="post" action="/counter">
+      <button type="submit" name="action" value="increment" id="increment">+1</button>
+      <button type="submit" name="action" value="reset" id="reset">Reset</button>
+    </form>`;
+}
+
+/**
+ * @param {{ cart: Record<string, number>,
+ *   catalog: ReadonlyArray<{ id: string, label: string }> }} input
+ */
+export function cartBody({ cart, catalog }) {
+  const labels = new Map(catalog.map((item) => [item.id, item.label]));
+  const lines = Object.entries(cart).filter(([id]) => labels.has(id));
+  return html`<h2>Products</h2>
+    <table>
+      ${catalog.map(
+        (item) =>
+          html`<tr>
+            <td>${item.label}</td>
+            <td>
+              <form method="post" action="/cart">
+                <input type="hidden" name="item" value="${item.id}" />
+                <button type="submit" name="action" value="add" id="add-${item.id}">Add</button>
+              </form>
+            </td>
+          </tr>`,
+      )}
+    </table>
+    <h2>Your cart</h2>
+    ${
+      lines.length === 0
+        ? html`<p id="cart-empty">The cart is empty.</p>`
+        : html`<table id="cart">
+            ${lines.map(
+              ([id, quantity]) =>
+                html`<tr>
+                  <td>${labels.get(id)}</td>
+                  <td class="quantity" id="qty-${id}">${quantity}</td>
+                  <td>
+                    <form method="post" action="/cart">
+                      <input type="hidden" name="item" value="${id}" />
+                      <button type="submit" name="action" value="remove" id="remove-${id}">
+                        Remove one
+                      </button>
+                    </form>
+                  </td>
+                </tr>`,
+            )}
+          </table>`
+    }`;
+}
+
+/**
+ * @param {{ header: string | undefined, cookieName: string,
+ *   token: ReturnType<typeof import('./token-info.mjs').describeToken> | undefined,
+ *   sent: boolean, accepted: boolean, rejectionCode: string | undefined }} input
+ */
+export function cookieBody({ header, cookieName, token, sent, accepted, rejectionCode }) {
+  const status = !sent
+    ? html`Your browser sent no <code>${cookieName}</code> cookie: you have no session yet (pages
+        that only read, like this one and Home, do not create one).`
+    : accepted
+      ? html`The server opened it: the MAC verified and it decrypted to a valid session.`
+      : html`The server refused it (<code>${rejectionCode ?? 'unknown'}</code>):
+        ${rejectionReason(rejectionCode ?? '')}.`;
+  return html`<h2>The Cookie header, as your browser sent it</h2>
+    <pre id="raw-cookie">${header ?? '(no Cookie header)'}</pre>
+    <p>
+      The session cookie is <code>HttpOnly</code>: scripts in the page cannot read it. This page
+      shows it only because the server echoes the header back to you.
+    </p>
+    <p id="cookie-status">${status}</p>
+    ${
+      token === undefined
+        ? sent
+          ? html`<p>
+              The <code>${cookieName}</code> cookie is not shaped like an iron Fe26.2 token.
+            </p>`
+          : ''
+        : html`<h2>What anyone holding the cookie can read (no password needed)</h2>
+            <dl id="token-fields">
+              <dt>format</dt>
+              <dd>
+                <code>${token.prefix}</code> (iron, as @hapi/iron, iron-webcrypto and h3 write it)
+              </dd>
+              <dt>password id</dt>
+              <dd id="password-id">
+                ${
+                  token.passwordId === ''
+                    ? 'none (one password, no rotation map)'
+                    : html`<code>${token.passwordId}</code>`
+                }
+              </dd>
+              <dt>expires</dt>
+              <dd id="token-expiry">
+                ${
+                  token.expiresAt === undefined
+                    ? 'never'
+                    : html`<time id="token-expires-at" datetime="${formatTime(token.expiresAt)}"
+                          >${formatTime(token.expiresAt)}</time
+                        >
+                        (${fromNow(token.expiresAt)})`
+                }
+              </dd>
+              <dt>size</dt>
+              <dd>
+                ${token.length} characters; about ${token.ciphertextBytes} bytes of ciphertext,
+                which bounds the size of the data (browsers drop cookies over 4096 bytes)
+              </dd>
+              <dt>random values</dt>
+              <dd>
+                encryption salt, IV and MAC salt: fresh randomness, they say nothing about you
+              </dd>
+            </dl>
+            <h2>What it does not reveal, and what it prevents</h2>
+            <ul>
+              <li>
+                The session itself (id, createdAt, your name, counter, cart) is encrypted with
+                AES-256-CBC under a key derived from the server's password: without the password it
+                is opaque.
+              </li>
+              <li>
+                The HMAC-SHA256 over the other fields stops edits: change one character (even the
+                expiry) and the server refuses the cookie and starts a fresh session.
+              </li>
+            </ul>
+            <h2>What a sealed cookie cannot do</h2>
+            <ul>
+              <li>
+                It cannot be revoked: a copy of this cookie stays valid until its expiry, even after
+                you sign out here (signing out deletes the cookie from this browser). Keep
+                <code>maxAge</code> short, or use a server-side store when you need revocation.
+              </li>
+              <li>
+                It is replayable: whoever holds it is you until it expires. HttpOnly, SameSite=Lax
+                and Secure (on HTTPS) keep it from scripts, cross-site requests and plain-text
+                networks.
+              </li>
+            </ul>`
+    }`;
+}
+
+/** @param {{ message: string }} input */
+export function messageBody({ message }) {
+  return html`<p>${message}</p>
+    <p><a href="/">Back to the home page</a></p>`;
+}
