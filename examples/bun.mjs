@@ -1,0 +1,16 @@
+// examples/bun.mjs
+import { eventHandler, useSession } from 'sealed-session';
+import { toWebHandler } from 'sealed-session/fetch';
+
+const sessionConfig = { password: process.env.SESSION_PASSWORD };
+
+const fetch = toWebHandler(
+  eventHandler(async (event) => {
+    const session = await useSession(event, sessionConfig);
+    await session.update((data) => ({ visits: (data.visits ?? 0) + 1 }));
+    return { visits: session.data.visits };
+  }),
+);
+
+const server = Bun.serve({ port: Number(process.env.PORT ?? 3000), fetch });
+console.log(`Listening on http://localhost:${server.port}`);

@@ -1,0 +1,20 @@
+// examples/express.mjs
+import express from 'express';
+import { sessionMiddleware } from 'sealed-session/express';
+
+const app = express();
+app.use(sessionMiddleware({ password: process.env.SESSION_PASSWORD, maxAge: 60 * 60 }));
+
+app.get('/', async (req, res) => {
+  await req.session.update((data) => ({ visits: (data.visits ?? 0) + 1 }));
+  res.json({ visits: req.session.data.visits });
+});
+
+app.post('/logout', async (req, res) => {
+  await req.session.clear();
+  res.json({ ok: true });
+});
+
+const server = app.listen(Number(process.env.PORT ?? 3000), () => {
+  console.log(`Listening on http://localhost:${server.address().port}`);
+});
