@@ -92,10 +92,12 @@ export function toWebHandler(
     } catch (error) {
       event.responded = true;
       onError(error, event);
-      return new Response('Internal Server Error', {
-        status: 500,
-        headers: { 'content-type': 'text/plain; charset=utf-8' },
-      });
+      // Session cookies already written stay, as on the node adapter and in h3: a session
+      // cleared before the failure must still be deleted in the browser.
+      const headers = new Headers({ 'content-type': 'text/plain; charset=utf-8' });
+      for (const cookie of event.responseHeaders.getSetCookie())
+        headers.append('set-cookie', cookie);
+      return new Response('Internal Server Error', { status: 500, headers });
     }
     event.responded = true;
     if (value instanceof Response) return withHeaders(value, event.responseHeaders);

@@ -24,6 +24,7 @@ import type {
   SessionConfig,
   SessionDataT,
   SessionManager,
+  SessionRejection,
   SessionUpdate,
 } from './types.js';
 
@@ -150,8 +151,20 @@ async function tryToken(
     return session;
   } catch (error) {
     if (!isSessionError(error) || !TOKEN_ERRORS.has(error.code)) throw error;
-    config.onInvalidToken?.({ error, source, name: config.name });
+    reportInvalidToken(config, { error, source, name: config.name });
     return undefined;
+  }
+}
+
+/**
+ * Tells the configured observer why a token was refused. An observer that throws (a
+ * logging bug) must not turn a bad cookie into a failed request, so its error is dropped.
+ */
+function reportInvalidToken(config: ResolvedConfig, rejection: SessionRejection): void {
+  try {
+    config.onInvalidToken?.(rejection);
+  } catch {
+    // Deliberately ignored: see above.
   }
 }
 

@@ -3,7 +3,8 @@
  * imported by its package name so each runtime applies its own export conditions.
  *
  * A conformance module is plain ESM exporting `run(subject, input)`: `subject` is the
- * namespace of the package entry under test (e.g. `sealed-session/iron`), `input` a
+ * namespace of the package entry under test (e.g. `sealed-session/iron`), or, for a job
+ * naming several entries, an object of their namespaces keyed by specifier; `input` a
  * JSON value the test made in Node. Whatever `run` returns (JSON) comes back as `result`.
  *
  * Each run gets a scratch directory:
@@ -35,8 +36,12 @@ export const runtimeNames: readonly RuntimeName[] = Object.freeze([
 export interface ConformanceJob {
   /** Absolute path of a conformance module exporting `run(subject, input)`. */
   readonly conformance: string;
-  /** Package specifier of the module under test, e.g. `sealed-session/iron`. */
-  readonly subject: string;
+  /**
+   * Package specifier of the module under test, e.g. `sealed-session/iron`; or several,
+   * e.g. `['sealed-session', 'sealed-session/fetch']`, and `run` gets an object of their
+   * namespaces keyed by specifier.
+   */
+  readonly subject: string | readonly string[];
   /** JSON value passed as `run`'s second argument. @default {} */
   readonly input?: unknown;
   /** Milliseconds before the runtime is stopped. @default 50_000 */
@@ -96,7 +101,8 @@ export function assertBuilt(subject = `${PACKAGE_NAME}/iron`): void {
 
 /** Makes the scratch directory of one run; returns its path. */
 async function prepareScratch(job: ConformanceJob, entry: 'cli.js' | 'worker.js'): Promise<string> {
-  assertBuilt(job.subject);
+  const specifiers = typeof job.subject === 'string' ? [job.subject] : job.subject;
+  for (const specifier of specifiers) assertBuilt(specifier);
   const dir = await mkdtemp(join(tmpdir(), 'sealed-session-runtime-'));
   await writeFile(
     join(dir, 'package.json'),
@@ -108,7 +114,16 @@ async function prepareScratch(job: ConformanceJob, entry: 'cli.js' | 'worker.js'
   await writeFile(
     join(dir, 'job.js'),
     [
-      `import * as subject from ${JSON.stringify(job.subject)};`,
+      ...(typeof job.subject === 'string'
+        ? [`import * as subject from ${JSON.stringify(job.subject)};`]
+        : [
+            ...specifiers.map(
+              (specifier, i) => `import * as subject${i} from ${JSON.stringify(specifier)};`,
+            ),
+            `const subject = { ${specifiers
+              .map((specifier, i) => `${JSON.stringify(specifier)}: subject${i}`)
+              .join(', ')} };`,
+          ]),
       `import { run } from ${JSON.stringify(job.conformance)};`,
       `const input = ${JSON.stringify(job.input ?? {})};`,
       'export function job() {',
@@ -273,6 +288,9 @@ export const runInWorkerd: Runner = async (job) => {
       format: 'esm',
       target: 'es2022',
       conditions: [...workerdConditions],
+      // `neutral` resolves no package.json main fields by default; dependencies without an
+      // `exports` map (cookie, which the session entries use) need `main`, as wrangler does.
+      mainFields: ['browser', 'module', 'main'],
       // The package is reached through a symlink into the repository, whose tsconfig maps
       // `#crypto-backend` to the node sources for type checking; esbuild honours tsconfig
       // `paths`, which would override the package's `imports`. A published copy ships no

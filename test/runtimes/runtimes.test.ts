@@ -8,6 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backend as nodeBackend, seal, unseal } from '../../src/iron/index.js';
+import { unsealSession } from '../../src/index.js';
 import { assertBuilt, runners, type RuntimeName } from './runners.js';
 
 const IRON_CONFORMANCE = fileURLToPath(new URL('./conformance/iron.js', import.meta.url));
@@ -117,6 +118,96 @@ describe('runtime conformance of sealed-session/iron (built package)', () => {
           result.runtimeObject,
         );
         expect(result.runtimeObject).toMatchObject({ sealedBy: expectedBackend[runtime] });
+      },
+      RUNTIME_TIMEOUT_MS,
+    );
+  }
+});
+
+// --- sealed-session/fetch: the session API on the Fetch adapter ----------------------------
+
+const FETCH_CONFORMANCE = fileURLToPath(new URL('./conformance/fetch.js', import.meta.url));
+// The iron entry only reports which crypto backend the session functions ran on.
+const FETCH_SUBJECTS = ['sealed-session', 'sealed-session/fetch', 'sealed-session/iron'] as const;
+
+/**
+ * Checks conformance/fetch.js runs when given a Node-sealed session. Pinned (exactly), so a
+ * check that silently stops running fails here.
+ */
+const EXPECTED_FETCH_CHECKS = 11;
+
+interface FetchConformanceResult {
+  passed: number;
+  failed: number;
+  failures: string[];
+  skipped: string[];
+  details: Record<string, string>;
+  backend: string;
+  runtime: string;
+  runtimeToken: string;
+  runtimeSession: { id: string; createdAt: number; data: Record<string, unknown> };
+}
+
+interface FetchFixture {
+  password: string;
+  token: string;
+  session: { id: string; createdAt: number; data: Record<string, unknown> };
+}
+
+let fetchFixture: FetchFixture;
+
+beforeAll(async () => {
+  for (const subject of FETCH_SUBJECTS) assertBuilt(subject);
+  const password = 'fetch_session_password_sealed_by_node_0123456789';
+  const session = {
+    id: 'node-sealed-session-id',
+    createdAt: Date.now(),
+    data: { sealedBy: 'node', text: 'ünïcödé 😀', list: [1, 2, 3] },
+  };
+  // Exactly what the session engine seals: { id, createdAt, data }.
+  fetchFixture = { password, session, token: await seal(session, password) };
+});
+
+function asFetchResult(value: unknown): FetchConformanceResult {
+  expect(value).toMatchObject({
+    passed: expect.any(Number) as unknown,
+    failed: expect.any(Number) as unknown,
+    failures: expect.any(Array) as unknown,
+    runtimeToken: expect.any(String) as unknown,
+  });
+  return value as FetchConformanceResult;
+}
+
+describe('runtime conformance of sealed-session/fetch with the session API (built package)', () => {
+  for (const runtime of ['node', 'bun', 'deno', 'workerd'] as const) {
+    it(
+      `${runtime}: toWebHandler + useSession pass the session checks and exchange sessions with Node`,
+      async () => {
+        const run = await runners[runtime]({
+          conformance: FETCH_CONFORMANCE,
+          subject: FETCH_SUBJECTS,
+          input: { node: fetchFixture },
+        });
+        const result = asFetchResult(run.result);
+        console.info(
+          `[runtimes] fetch ${runtime} (${result.runtime}): ${result.passed} passed, ` +
+            `${result.failed} failed, backend ${result.backend}, ${Math.round(run.durationMs)} ms`,
+        );
+
+        expect({ failures: result.failures, details: result.details }).toEqual({
+          failures: [],
+          details: {},
+        });
+        expect(result.failed).toBe(0);
+        expect(result.skipped).toEqual([]);
+        expect(result.passed).toBe(EXPECTED_FETCH_CHECKS);
+        expect(result.backend).toBe(expectedBackend[runtime]);
+
+        // A session sealed in the runtime opens in Node with the same config.
+        await expect(
+          unsealSession(undefined, { password: fetchFixture.password }, result.runtimeToken),
+        ).resolves.toEqual(result.runtimeSession);
+        expect(result.runtimeSession.data).toEqual({ count: 1 });
       },
       RUNTIME_TIMEOUT_MS,
     );

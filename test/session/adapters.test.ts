@@ -80,3 +80,43 @@ describe('events of unknown hosts', () => {
     );
   });
 });
+
+describe('failures around the session', () => {
+  it('an onInvalidToken observer that throws does not fail the request', async () => {
+    const config = {
+      password,
+      onInvalidToken: () => {
+        throw new Error('logging is broken');
+      },
+    };
+    const handler = toWebHandler(
+      eventHandler(async (event) => {
+        const session = await useSession(event, config);
+        return { id: session.id };
+      }),
+      { onError: () => undefined },
+    );
+    const response = await handler(
+      new Request('http://localhost/', { headers: { cookie: 'h3=junk' } }),
+    );
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { id: string }).id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('fetch adapter: a 500 after clear() still deletes the cookie, as on node', async () => {
+    const config = { password };
+    const handler = toWebHandler(
+      eventHandler(async (event) => {
+        const session = await useSession(event, config);
+        await session.clear();
+        throw new Error('handler failed after sign-out');
+      }),
+      { onError: () => undefined },
+    );
+    const response = await handler(new Request('http://localhost/'));
+    expect(response.status).toBe(500);
+    const cookies = response.headers.getSetCookie().filter((c) => c.startsWith('h3='));
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatch(/Max-Age=0/);
+  });
+});
