@@ -1,0 +1,133 @@
+/**
+ * Fixtures of the iron benchmark (bench/iron.mjs), shared with test/bench/iron-fixtures.test.ts
+ * so that a broken fixture fails CI instead of producing a meaningless number.
+ *
+ * Everything the benchmark times goes through the adapters below: one seal and one unseal per
+ * library, each with the library's own default iron options and the same password and payload.
+ * sealed-session is measured as built (dist/), so `npm run build` must have run.
+ */
+import { readFileSync } from 'node:fs';
+import Iron from '@hapi/iron';
+import * as ironV1 from 'iron-webcrypto-v1';
+import * as ironV2 from 'iron-webcrypto-v2';
+import { createIron, defaultLimits } from '../dist/iron/engine.js';
+import { nodeBackend } from '../dist/iron/backend/node.js';
+import { webBackend } from '../dist/iron/backend/web.js';
+
+/** One password for every library: 32+ characters, as iron requires of string passwords. */
+export const PASSWORD = 'bench-password-that-is-at-least-32-characters-long';
+
+/**
+ * A realistic session as h3/vinxi seal it (`{ id, createdAt, data }`), about 150 bytes
+ * (157) of JSON. `index` changes only the id (a UUID, fixed length), so every payload of a pool has
+ * the same size and every token is distinct.
+ */
+export function payloadFor(index = 0) {
+  const tail = (0x5a0f7d1e4b83 + index).toString(16).padStart(12, '0').slice(-12);
+  return {
+    id: `3f1c2b9e-8a47-4d6b-9c2e-${tail}`,
+    createdAt: 1764230400000,
+    data: {
+      user: { id: 42, name: 'Ada', email: 'a@ex.io' },
+      roles: ['admin'],
+      cart: [7],
+    },
+  };
+}
+
+/** The payload every seal benchmark seals. */
+export const PAYLOAD = payloadFor(0);
+
+/** Size of {@link PAYLOAD} as JSON, in bytes (ASCII only, so characters = bytes). */
+export const PAYLOAD_JSON_BYTES = JSON.stringify(PAYLOAD).length;
+
+/**
+ * Tokens per "fresh tokens" pool: larger than sealed-session's verified-token cache, so cycling
+ * through the pool never hits that cache (an LRU evicts each token long before it comes back).
+ */
+export const POOL_SIZE = 4096;
+
+/** The verified-token cache size of the sealed-session build under test. */
+export const VERIFIED_TOKEN_CACHE = defaultLimits.verifiedTokens;
+
+// Read from disk: not every package exports its package.json.
+function versionOf(name) {
+  const path =
+    name === 'sealed-session' ? '../package.json' : `../node_modules/${name}/package.json`;
+  return JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')).version;
+}
+
+/**
+ * The libraries, each as `{ id, name, version, ours, seal(object), unseal(token) }`. Every call
+ * makes new sealed-session engines (createIron), so their caches start empty: the benchmark
+ * seals its token pools with one set and measures another.
+ */
+export function createAdapters() {
+  const ironNode = createIron(nodeBackend);
+  const ironWeb = createIron(webBackend);
+  const webcrypto = globalThis.crypto;
+  const sealedVersion = versionOf('sealed-session');
+  return [
+    {
+      id: 'ss-node',
+      name: 'sealed-session (node)',
+      version: sealedVersion,
+      ours: true,
+      seal: (object) => ironNode.seal(object, PASSWORD),
+      unseal: (token) => ironNode.unseal(token, PASSWORD),
+    },
+    {
+      id: 'ss-web',
+      name: 'sealed-session (WebCrypto)',
+      version: sealedVersion,
+      ours: true,
+      seal: (object) => ironWeb.seal(object, PASSWORD),
+      unseal: (token) => ironWeb.unseal(token, PASSWORD),
+    },
+    {
+      id: 'iwc-v1',
+      name: 'iron-webcrypto 1.x',
+      version: versionOf('iron-webcrypto-v1'),
+      ours: false,
+      seal: (object) => ironV1.seal(webcrypto, object, PASSWORD, ironV1.defaults),
+      unseal: (token) => ironV1.unseal(webcrypto, token, PASSWORD, ironV1.defaults),
+    },
+    {
+      id: 'iwc-v2',
+      name: 'iron-webcrypto 2.x',
+      version: versionOf('iron-webcrypto-v2'),
+      ours: false,
+      seal: (object) => ironV2.seal(object, PASSWORD, ironV2.defaults),
+      unseal: (token) => ironV2.unseal(token, PASSWORD, ironV2.defaults),
+    },
+    {
+      id: 'hapi',
+      name: '@hapi/iron 7',
+      version: versionOf('@hapi/iron'),
+      ours: false,
+      seal: (object) => Iron.seal(object, PASSWORD, Iron.defaults),
+      unseal: (token) => Iron.unseal(token, PASSWORD, Iron.defaults),
+    },
+  ];
+}
+
+/**
+ * Seals `size` distinct payloads (payloadFor(0..size-1)) with `adapter`, a few at a time
+ * (WebCrypto work runs on the thread pool), and returns the tokens in order.
+ */
+export async function buildTokenPool(adapter, size = POOL_SIZE, concurrency = 32) {
+  const tokens = new Array(size);
+  for (let start = 0; start < size; start += concurrency) {
+    const end = Math.min(size, start + concurrency);
+    const batch = [];
+    for (let i = start; i < end; i++) {
+      batch.push(
+        adapter.seal(payloadFor(i)).then((token) => {
+          tokens[i] = token;
+        }),
+      );
+    }
+    await Promise.all(batch);
+  }
+  return tokens;
+}

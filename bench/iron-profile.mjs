@@ -1,0 +1,132 @@
+/**
+ * Where one sealed-session operation spends its time (node backend, as built in dist/).
+ *
+ *   node bench/iron-profile.mjs [breakdown]      cost of each step of seal/unseal, in isolation
+ *   node --cpu-prof --cpu-prof-dir=.tmp/prof bench/iron-profile.mjs loop <case> [seconds]
+ *                                                a focused loop for a CPU profile, where <case> is
+ *                                                seal | fresh | repeat | foreign
+ *
+ * The breakdown re-does each step the engine does with the same node:crypto calls, so the
+ * numbers add up to roughly one operation; the full operation is timed alongside.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  pbkdf2Sync,
+  timingSafeEqual,
+} from 'node:crypto';
+import { Buffer } from 'node:buffer';
+import { createIron } from '../dist/iron/engine.js';
+import { nodeBackend } from '../dist/iron/backend/node.js';
+import { parseToken } from '../dist/iron/format.js';
+import { parseSafe, stringifyLossless } from '../dist/iron/json.js';
+import { LruCache } from '../dist/internal/lru.js';
+import { PASSWORD, PAYLOAD, POOL_SIZE, buildTokenPool, createAdapters } from './iron-fixtures.mjs';
+
+const [mode = 'breakdown', which = 'fresh', seconds = '3'] = process.argv.slice(2);
+
+const iron = createIron(nodeBackend);
+const sealer = createAdapters().find((a) => a.id === 'ss-node');
+const hapi = createAdapters().find((a) => a.id === 'hapi');
+const pool = await buildTokenPool(sealer, POOL_SIZE);
+
+/** Median over 5 runs of the nanoseconds per call of `fn` (run `n` times per run). */
+async function nsPerOp(fn, n = 20000) {
+  const runs = [];
+  for (let r = 0; r < 6; r++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      const value = fn(i);
+      if (value instanceof Promise) await value;
+    }
+    const ns = Number(process.hrtime.bigint() - start) / n;
+    if (r > 0) runs.push(ns); // the first run warms up
+  }
+  runs.sort((a, b) => a - b);
+  return runs[runs.length >> 1];
+}
+
+if (mode === 'loop') {
+  const foreign = which === 'foreign' ? await buildTokenPool(hapi, POOL_SIZE) : [];
+  const ops = {
+    seal: () => iron.seal(PAYLOAD, PASSWORD),
+    fresh: (i) => iron.unseal(pool[i % pool.length], PASSWORD),
+    repeat: () => iron.unseal(pool[0], PASSWORD),
+    foreign: (i) => iron.unseal(foreign[i % foreign.length], PASSWORD),
+  };
+  const op = ops[which];
+  if (op === undefined) throw new Error(`unknown case ${which}`);
+  const end = performance.now() + Number(seconds) * 1000;
+  let count = 0;
+  while (performance.now() < end) {
+    for (let k = 0; k < 256; k++) await op(count++);
+  }
+  console.log(`${which}: ${count} ops, ${((Number(seconds) * 1e6) / count).toFixed(2)} µs/op`);
+} else {
+  const token = pool[1];
+  const parsed = parseToken(token);
+  const salt = parsed.hmacSalt;
+  const macKey = createSecretKey(pbkdf2Sync(PASSWORD, salt, 1, 32, 'sha1'));
+  const encKey = createSecretKey(pbkdf2Sync(PASSWORD, parsed.encryptionSalt, 1, 32, 'sha1'));
+  const rawMacKey = pbkdf2Sync(PASSWORD, salt, 1, 32, 'sha1');
+  const plaintext = JSON.stringify(PAYLOAD);
+  const iv = Buffer.alloc(16, 7);
+  const lru = new LruCache(1024);
+  for (let i = 0; i < 1024; i++) lru.set(pool[i], i);
+  const map = new Map();
+  const cacheKey = `sha256|1|${salt}`;
+  map.set(cacheKey, macKey);
+
+  const steps = [
+    [
+      'unseal fresh, whole op (await iron.unseal)',
+      (i) => iron.unseal(pool[(i * 7) % pool.length], PASSWORD),
+    ],
+    ['unseal repeat, whole op (await iron.unseal)', () => iron.unseal(token, PASSWORD)],
+    ['seal, whole op (await iron.seal)', () => iron.seal(PAYLOAD, PASSWORD)],
+    ['  await of a resolved promise (toPromise)', () => Promise.resolve(1)],
+    ['  parseToken (one regex + 8 captures + slice)', () => parseToken(token)],
+    [
+      '  createHmac(KeyObject) ... digest(base64url)',
+      () => createHmac('sha256', macKey).update(parsed.macBase, 'utf8').digest('base64url'),
+    ],
+    [
+      '  createHmac(Buffer key) ... digest(base64url)',
+      () => createHmac('sha256', rawMacKey).update(parsed.macBase, 'utf8').digest('base64url'),
+    ],
+    [
+      '  equal: 2x Buffer.from(latin1) + timingSafeEqual',
+      () => timingSafeEqual(Buffer.from(parsed.hmac, 'latin1'), Buffer.from(parsed.hmac, 'latin1')),
+    ],
+    [
+      '  decrypt: createDecipheriv + 2x Buffer.from(b64url) + concat + toString',
+      () => {
+        const d = createDecipheriv('aes-256-cbc', encKey, Buffer.from(parsed.iv, 'base64url'));
+        const input = Buffer.from(parsed.ciphertext, 'base64url');
+        return Buffer.concat([d.update(input), d.final()]).toString('utf8');
+      },
+    ],
+    ['    createDecipheriv alone', () => createDecipheriv('aes-256-cbc', encKey, iv)],
+    [
+      '  encrypt: createCipheriv + concat + toString(base64url)',
+      () => {
+        const c = createCipheriv('aes-256-cbc', encKey, iv);
+        return Buffer.concat([c.update(plaintext, 'utf8'), c.final()]).toString('base64url');
+      },
+    ],
+    ['  parseSafe (JSON.parse + suspicious-key regex)', () => parseSafe(plaintext)],
+    ['    JSON.parse alone', () => JSON.parse(plaintext)],
+    ['  stringifyLossless (walk + JSON.stringify)', () => stringifyLossless(PAYLOAD)],
+    ['    JSON.stringify alone', () => JSON.stringify(PAYLOAD)],
+    ['  LruCache get (hit: Map delete + set)', () => lru.get(pool[1000])],
+    ['  LruCache set (+ evict oldest)', (i) => lru.set(pool[(i * 7) % pool.length], i)],
+    ['  Map get (cache key built by template)', () => map.get(`sha256|${1}|${salt}`)],
+  ];
+  console.log(`node ${process.version}; ns per call (median of 5 runs)`);
+  for (const [label, fn] of steps) {
+    const ns = await nsPerOp(fn);
+    console.log(`${label.padEnd(78)}${ns.toFixed(0).padStart(8)} ns`);
+  }
+}

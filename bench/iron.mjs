@@ -1,0 +1,375 @@
+/**
+ * Seal and unseal throughput of sealed-session (node and WebCrypto backends, as built in dist/)
+ * against iron-webcrypto 1.x and 2.x and @hapi/iron 7, in one process.
+ *
+ * Method: after a warm-up that also sizes the batches, R rounds; in each round every
+ * (case, library) pair runs one timed batch of sequential awaited operations, the library order
+ * rotating from round to round, so drift on a shared machine hits every library alike. The
+ * median over rounds is reported, with the spread (max - min) / median as a noise indicator.
+ *
+ * Cases:
+ *   seal           the same ~150-byte session, sealed again and again (sealed-session's salt
+ *                  reuse, bounded to 10,000 seals or 60 s, is in its steady state)
+ *   unseal fresh   each unseal a distinct token, cycling through a pool of POOL_SIZE tokens
+ *                  sealed by the same library (more than sealed-session's 1,024 verified
+ *                  tokens, so that cache never hits): the real crypto cost
+ *   unseal repeat  one token again and again, as a session cookie arrives on every request;
+ *                  sealed-session answers from its verified-token cache
+ *   unseal foreign sealed-session only, informational: fresh tokens sealed by @hapi/iron, a new
+ *                  salt each, so every unseal derives both keys (PBKDF2) again
+ *
+ * Usage: npm run build && node bench/iron.mjs [--rounds 7] [--batch-ms 150] [--warmup-ms 250]
+ *          [--pool 4096] [--out bench/results/iron.json] [--no-write]
+ * The targets are printed as PASS/FAIL; missing one never fails the process.
+ */
+import { deepStrictEqual } from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  PASSWORD,
+  PAYLOAD,
+  PAYLOAD_JSON_BYTES,
+  POOL_SIZE,
+  VERIFIED_TOKEN_CACHE,
+  buildTokenPool,
+  createAdapters,
+  payloadFor,
+} from './iron-fixtures.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '7' },
+    'batch-ms': { type: 'string', default: '150' },
+    'warmup-ms': { type: 'string', default: '250' },
+    pool: { type: 'string', default: String(POOL_SIZE) },
+    out: { type: 'string', default: resolve(here, 'results/iron.json') },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const BATCH_MS = Number(args['batch-ms']);
+const WARMUP_MS = Number(args['warmup-ms']);
+const POOL = Number(args.pool);
+if (POOL <= VERIFIED_TOKEN_CACHE) {
+  console.warn(
+    `warning: a pool of ${POOL} tokens fits sealed-session's verified-token cache (${VERIFIED_TOKEN_CACHE}); "fresh" unseals will hit it`,
+  );
+}
+
+const CASES = [
+  { id: 'seal', label: 'seal', note: `same ${PAYLOAD_JSON_BYTES}-byte payload every time` },
+  {
+    id: 'unsealFresh',
+    label: 'unseal, fresh tokens',
+    note: `a distinct token each time, cycling ${POOL} tokens (> ${VERIFIED_TOKEN_CACHE}-token cache): crypto cost`,
+  },
+  {
+    id: 'unsealRepeat',
+    label: 'unseal, repeat token',
+    note: 'the same token each time, like a session cookie across requests (our verified-token cache hits)',
+  },
+  {
+    id: 'unsealForeign',
+    label: 'unseal, fresh @hapi/iron tokens (informational)',
+    note: 'sealed-session only: a new salt per token, so both keys are derived per unseal',
+    only: ['ss-node', 'ss-web'],
+  },
+];
+
+const PEERS = ['iwc-v1', 'iwc-v2', 'hapi'];
+const OURS = ['ss-node', 'ss-web'];
+
+// Targets: [our library, case, peer, minimum ratio of ops/s]
+const TARGETS = [
+  ['ss-node', 'unsealFresh', 'iwc-v1', 40],
+  ['ss-node', 'unsealFresh', 'hapi', 10],
+  ['ss-node', 'seal', 'iwc-v1', 40],
+  ['ss-node', 'seal', 'hapi', 10],
+  ['ss-web', 'unsealFresh', 'iwc-v1', 8],
+  ['ss-web', 'seal', 'iwc-v1', 8],
+];
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Runs `count` awaited operations; returns the elapsed milliseconds. */
+async function timed(op, count) {
+  const start = performance.now();
+  for (let i = 0; i < count; i++) await op();
+  return performance.now() - start;
+}
+
+/** Runs the operation for about `ms` milliseconds; returns operations per second. */
+async function rateFor(op, ms) {
+  let count = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while (elapsed < ms) {
+    await op();
+    count++;
+    elapsed = performance.now() - start;
+  }
+  return (count * 1000) / elapsed;
+}
+
+/** A function that returns the pool's tokens in order, forever. */
+function cycle(tokens) {
+  let next = 0;
+  return () => {
+    const token = tokens[next];
+    next = next + 1 === tokens.length ? 0 : next + 1;
+    return token;
+  };
+}
+
+/**
+ * Which build was measured: the commit, whether the iron sources differ from it (several
+ * people share a working tree), and a hash of the built files the benchmark runs.
+ */
+function provenance() {
+  const root = resolve(here, '..');
+  const files = [
+    'dist/iron/engine.js',
+    'dist/iron/format.js',
+    'dist/iron/json.js',
+    'dist/iron/backend/node.js',
+    'dist/iron/backend/web.js',
+    'dist/internal/lru.js',
+  ];
+  const hash = createHash('sha256');
+  for (const file of files) hash.update(readFileSync(resolve(root, file)));
+  const git = (...gitArgs) => {
+    try {
+      return execFileSync('git', gitArgs, {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const changes = git('status', '--porcelain', '--', 'src/iron', 'src/internal');
+  return {
+    commit: git('rev-parse', '--short', 'HEAD') ?? 'unknown',
+    ironSourcesModified: changes === undefined ? 'unknown' : changes !== '',
+    distHash: hash.digest('hex').slice(0, 12),
+  };
+}
+
+async function main() {
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    // Load on a shared machine explains most of the spread between runs.
+    loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
+  };
+  const build = provenance();
+  const started = Date.now();
+  console.log(
+    `iron benchmark: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverageAtStart.join(' ')}`,
+  );
+  console.log(
+    `sealed-session build: commit ${build.commit}${build.ironSourcesModified === true ? ' + uncommitted src/iron or src/internal changes' : ''}, dist hash ${build.distHash}`,
+  );
+  console.log(
+    `payload: ${PAYLOAD_JSON_BYTES} bytes of JSON; password: ${PASSWORD.length} characters; ` +
+      `${ROUNDS} rounds x ${BATCH_MS} ms batches; pool ${POOL} tokens per library`,
+  );
+
+  // The measured engines start with empty caches: pools are sealed by another set.
+  const adapters = createAdapters();
+  const sealers = new Map(createAdapters().map((a) => [a.id, a]));
+  const pools = new Map();
+  for (const adapter of adapters) {
+    const t0 = performance.now();
+    pools.set(adapter.id, await buildTokenPool(sealers.get(adapter.id), POOL));
+    console.log(
+      `  pool of ${POOL} ${adapter.name} tokens sealed in ${(performance.now() - t0).toFixed(0)} ms`,
+    );
+  }
+
+  // Every fixture must compute the right answer before anything is timed.
+  for (const adapter of adapters) {
+    deepStrictEqual(await adapter.unseal(await adapter.seal(PAYLOAD)), PAYLOAD, adapter.name);
+    const pool = pools.get(adapter.id);
+    deepStrictEqual(new Set(pool).size, pool.length, `${adapter.name}: pool tokens distinct`);
+    deepStrictEqual(await adapter.unseal(pool[7]), payloadFor(7), adapter.name);
+    if (adapter.ours) {
+      deepStrictEqual(await adapter.unseal(pools.get('hapi')[9]), payloadFor(9), adapter.name);
+    }
+  }
+
+  // (case, library) -> the timed operation
+  const jobs = [];
+  for (const c of CASES) {
+    for (const adapter of adapters) {
+      if (c.only !== undefined && !c.only.includes(adapter.id)) continue;
+      let op;
+      if (c.id === 'seal') {
+        op = () => adapter.seal(PAYLOAD);
+      } else if (c.id === 'unsealFresh') {
+        const next = cycle(pools.get(adapter.id));
+        op = () => adapter.unseal(next());
+      } else if (c.id === 'unsealRepeat') {
+        const token = pools.get(adapter.id)[0];
+        op = () => adapter.unseal(token);
+      } else {
+        const next = cycle(pools.get('hapi'));
+        op = () => adapter.unseal(next());
+      }
+      jobs.push({ caseId: c.id, adapter, op, count: 0, samples: [] });
+    }
+  }
+
+  // Warm-up (JIT, caches in their steady state) and batch sizing.
+  for (const job of jobs) {
+    const rate = await rateFor(job.op, WARMUP_MS);
+    job.count = Math.max(8, Math.round((rate * BATCH_MS) / 1000));
+  }
+
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of CASES) {
+      const inCase = jobs.filter((j) => j.caseId === c.id);
+      for (let k = 0; k < inCase.length; k++) {
+        const job = inCase[(k + round) % inCase.length];
+        const ms = await timed(job.op, job.count);
+        job.samples.push((job.count * 1000) / ms);
+      }
+    }
+    if (process.stdout.isTTY) process.stdout.write(`  round ${round + 1}/${ROUNDS}\r`);
+  }
+
+  // Results
+  const results = {};
+  for (const job of jobs) {
+    const opsPerSec = median(job.samples);
+    (results[job.caseId] ??= {})[job.adapter.id] = {
+      opsPerSec: Math.round(opsPerSec),
+      usPerOp: Number((1e6 / opsPerSec).toFixed(2)),
+      spread: Number(
+        ((Math.max(...job.samples) - Math.min(...job.samples)) / opsPerSec).toFixed(3),
+      ),
+      batch: job.count,
+      samples: job.samples.map((s) => Math.round(s)),
+    };
+  }
+  const ratios = {};
+  // Robustness check on a noisy machine: the median of per-round ratios (both libraries
+  // measured within the same round, seconds apart).
+  const pairedRatios = {};
+  const samplesOf = (caseId, id) =>
+    jobs.find((j) => j.caseId === caseId && j.adapter.id === id)?.samples;
+  for (const c of CASES) {
+    for (const ours of OURS) {
+      const mine = results[c.id]?.[ours];
+      if (mine === undefined) continue;
+      for (const peer of PEERS) {
+        // The informational case compares with each peer's own fresh-token unseal.
+        const theirs = results[c.id === 'unsealForeign' ? 'unsealFresh' : c.id]?.[peer];
+        if (theirs === undefined) continue;
+        ((ratios[c.id] ??= {})[ours] ??= {})[peer] = Number(
+          (mine.opsPerSec / theirs.opsPerSec).toFixed(2),
+        );
+        const a = samplesOf(c.id, ours);
+        const b = samplesOf(c.id === 'unsealForeign' ? 'unsealFresh' : c.id, peer);
+        ((pairedRatios[c.id] ??= {})[ours] ??= {})[peer] = Number(
+          median(a.map((value, round) => value / b[round])).toFixed(2),
+        );
+      }
+    }
+  }
+  const targets = TARGETS.map(([ours, caseId, peer, min]) => {
+    const actual = ratios[caseId][ours][peer];
+    const paired = pairedRatios[caseId][ours][peer];
+    return {
+      library: ours,
+      case: caseId,
+      versus: peer,
+      target: min,
+      actual,
+      pairedMedian: paired,
+      pass: actual >= min,
+    };
+  });
+
+  // Tables
+  const byId = new Map(adapters.map((a) => [a.id, a]));
+  const fmt = (n) => Math.round(n).toLocaleString('en-US');
+  for (const c of CASES) {
+    console.log(`\n${c.label}  (${c.note})`);
+    console.log(
+      `  ${'library'.padEnd(28)}${'ops/s'.padStart(12)}${'µs/op'.padStart(10)}${'spread'.padStart(9)}`,
+    );
+    for (const [id, r] of Object.entries(results[c.id])) {
+      console.log(
+        `  ${byId.get(id).name.padEnd(28)}${fmt(r.opsPerSec).padStart(12)}${r.usPerOp.toFixed(2).padStart(10)}${`${(r.spread * 100).toFixed(0)}%`.padStart(9)}`,
+      );
+    }
+  }
+  console.log(
+    '\nratios: median ops/s ÷ peer median ops/s (in parentheses: median of per-round ratios);' +
+      '\n        unsealForeign is compared with each peer unsealing its own fresh tokens',
+  );
+  console.log(
+    `  ${'case'.padEnd(30)}${'ours'.padEnd(28)}${PEERS.map((p) => byId.get(p).name.padStart(20)).join('')}`,
+  );
+  for (const c of CASES) {
+    for (const ours of OURS) {
+      const row = ratios[c.id]?.[ours];
+      if (row === undefined) continue;
+      console.log(
+        `  ${c.id.padEnd(30)}${byId.get(ours).name.padEnd(28)}${PEERS.map((p) => `${row[p].toFixed(1)}x (${pairedRatios[c.id][ours][p].toFixed(1)}x)`.padStart(20)).join('')}`,
+      );
+    }
+  }
+  console.log('\ntargets');
+  for (const t of targets) {
+    console.log(
+      `  ${t.pass ? 'PASS' : 'FAIL'}  ${byId.get(t.library).name} ${t.case} >= ${t.target}x ${byId.get(t.versus).name}: ${t.actual.toFixed(1)}x (per-round median ${t.pairedMedian.toFixed(1)}x)`,
+    );
+  }
+
+  const report = {
+    benchmark: 'iron',
+    date: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    machine: { ...machine, loadAverageAtEnd: os.loadavg().map((l) => Number(l.toFixed(2))) },
+    build,
+    config: {
+      rounds: ROUNDS,
+      batchMs: BATCH_MS,
+      warmupMs: WARMUP_MS,
+      poolSize: POOL,
+      verifiedTokenCache: VERIFIED_TOKEN_CACHE,
+      payloadJsonBytes: PAYLOAD_JSON_BYTES,
+      passwordLength: PASSWORD.length,
+      method:
+        'sequential awaited ops per batch; interleaved rounds with rotating library order; median over rounds',
+    },
+    libraries: adapters.map(({ id, name, version }) => ({ id, name, version })),
+    cases: CASES.map(({ id, label, note }) => ({ id, label, note })),
+    results,
+    ratios,
+    pairedRatios,
+    targets,
+  };
+  if (!args['no-write']) {
+    mkdirSync(dirname(args.out), { recursive: true });
+    writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nwrote ${args.out}`);
+  }
+}
+
+await main();
