@@ -7,7 +7,9 @@ export default defineConfig({
     // points into dist/; tests run against the sources with the node backend. Tests of the
     // built package (test/package) exercise the real export conditions.
     alias: {
-      '#crypto-backend': fileURLToPath(new URL('./src/iron/backend/select-node.ts', import.meta.url)),
+      '#crypto-backend': fileURLToPath(
+        new URL('./src/iron/backend/select-node.ts', import.meta.url),
+      ),
     },
   },
   test: {

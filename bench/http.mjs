@@ -6,6 +6,10 @@
  *   node bench/http.mjs [--rounds 3] [--duration 4] [--connections 32]
  */
 import autocannon from 'autocannon';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SERVERS, call, login, startServer } from './http/fixtures.mjs';
 
@@ -111,6 +115,26 @@ export function reportHttp(results, log = console.log) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const started = Date.now();
   const results = await benchHttp();
-  reportHttp(results);
+  const targets = reportHttp(results);
+  const report = {
+    benchmark: 'http',
+    date: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      node: process.version,
+      loadAverageAtEnd: os.loadavg().map((l) => Number(l.toFixed(2))),
+    },
+    config: { rounds: ROUNDS, durationSec: DURATION, connections: CONNECTIONS },
+    results,
+    targets,
+  };
+  const out = fileURLToPath(new URL('./results/http.json', import.meta.url));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${out}`);
 }

@@ -146,33 +146,74 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     }
   }
 
-  /** The key for `salt`, from the cache or newly made; stored only when `store` says so. */
+  // The last key used per algorithm, for string secrets: one session password and one
+  // sealing salt make nearly every lookup the same, and this answers it without building a
+  // cache key or touching the caches.
+  const lastKeys = new Map<
+    KeyAlgorithm,
+    { secret: string; iterations: number; salt: string; key: MaybePromise<BackendKey> }
+  >();
+
+  /** A cached key for `salt`, or undefined. */
+  function cachedKey(
+    secret: RawPassword,
+    algorithm: KeyAlgorithm,
+    iterations: number,
+    salt: string,
+  ): MaybePromise<BackendKey> | undefined {
+    const last = lastKeys.get(algorithm);
+    if (
+      last !== undefined &&
+      last.secret === secret &&
+      last.salt === salt &&
+      last.iterations === iterations
+    ) {
+      return last.key;
+    }
+    return keysOf(secret).keys.get(`${algorithm}|${iterations}|${salt}`);
+  }
+
+  function makeKey(
+    secret: RawPassword,
+    algorithm: KeyAlgorithm,
+    iterations: number,
+    salt: string,
+  ): MaybePromise<BackendKey> {
+    return typeof secret === 'string'
+      ? backend.deriveKey(secret, salt, iterations, algorithm)
+      : backend.importKey(secret, algorithm);
+  }
+
+  /** The key for `salt`, from the cache or newly made and cached. */
   function keyFor(
     secret: RawPassword,
     algorithm: KeyAlgorithm,
     sub: SealOptionsSub,
     salt: string,
-    store: boolean,
   ): MaybePromise<BackendKey> {
-    const cacheKey = `${algorithm}|${sub.iterations}|${salt}`;
-    const entry = keysOf(secret);
-    const cached = entry.keys.get(cacheKey);
+    const cached = cachedKey(secret, algorithm, sub.iterations, salt);
     if (cached !== undefined) return cached;
-    const made =
-      typeof secret === 'string'
-        ? backend.deriveKey(secret, salt, sub.iterations, algorithm)
-        : backend.importKey(secret, algorithm);
-    if (store) rememberKey(secret, cacheKey, made);
+    const made = makeKey(secret, algorithm, sub.iterations, salt);
+    rememberKey(secret, algorithm, sub.iterations, salt, made);
     return made;
   }
 
-  function rememberKey(secret: RawPassword, cacheKey: string, key: MaybePromise<BackendKey>): void {
+  function rememberKey(
+    secret: RawPassword,
+    algorithm: KeyAlgorithm,
+    iterations: number,
+    salt: string,
+    key: MaybePromise<BackendKey>,
+  ): void {
     const entry = keysOf(secret);
+    const cacheKey = `${algorithm}|${iterations}|${salt}`;
     entry.keys.set(cacheKey, key);
+    if (typeof secret === 'string') lastKeys.set(algorithm, { secret, iterations, salt, key });
     // A failed asynchronous derivation must not stay cached.
     if (key instanceof Promise) {
       key.catch(() => {
         entry.keys.delete(cacheKey);
+        if (lastKeys.get(algorithm)?.key === key) lastKeys.delete(algorithm);
       });
     }
   }
@@ -185,10 +226,9 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     now: number,
   ): { salt: string; key: MaybePromise<BackendKey> } {
     checkSecret(secret, algorithm, sub);
-    if (typeof secret !== 'string')
-      return { salt: '', key: keyFor(secret, algorithm, sub, '', true) };
+    if (typeof secret !== 'string') return { salt: '', key: keyFor(secret, algorithm, sub, '') };
     if (sub.salt !== undefined)
-      return { salt: sub.salt, key: keyFor(secret, algorithm, sub, sub.salt, true) };
+      return { salt: sub.salt, key: keyFor(secret, algorithm, sub, sub.salt) };
     const entry = keysOf(secret);
     const slot = `${algorithm}|${sub.iterations}|${sub.saltBits}`;
     let current = entry.sealing.get(slot);
@@ -198,7 +238,7 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
       now - current.born >= limits.saltReuseMs
     ) {
       const salt = toHex(backend.randomBytes(Math.ceil(sub.saltBits / 8)));
-      current = { salt, key: keyFor(secret, algorithm, sub, salt, true), born: now, uses: 0 };
+      current = { salt, key: keyFor(secret, algorithm, sub, salt), born: now, uses: 0 };
       entry.sealing.set(slot, current);
     }
     current.uses++;
@@ -303,19 +343,22 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
       throw unsealFailed();
     }
 
-    const macKey = keyFor(pw.integrity, 'sha256', options.integrity, parsed.hmacSalt, false);
+    const macIterations = options.integrity.iterations;
+    const cachedMacKey = cachedKey(pw.integrity, 'sha256', macIterations, parsed.hmacSalt);
+    const macKey = cachedMacKey ?? makeKey(pw.integrity, 'sha256', macIterations, parsed.hmacSalt);
     return chain(macKey, (key) =>
       chain(backend.mac(key, parsed.macBase), (digest) => {
         if (!backend.equal(digest, parsed.hmac)) throw unsealFailed();
         // Only keys of authentic tokens are cached: random tokens cannot churn the cache.
-        rememberKey(pw.integrity, `sha256|${options.integrity.iterations}|${parsed.hmacSalt}`, key);
+        if (cachedMacKey === undefined) {
+          rememberKey(pw.integrity, 'sha256', macIterations, parsed.hmacSalt, key);
+        }
         checkExpiration(parsed.expiration, now, options);
         const encKey = keyFor(
           pw.encryption,
           encAlgorithm,
           options.encryption,
           parsed.encryptionSalt,
-          true,
         );
         return chain(encKey, (decryptKey) =>
           chain(

@@ -28,53 +28,60 @@ export function stringifyLossless(value: unknown): string {
   try {
     return JSON.stringify(value);
   } catch (error) {
-    // A cycle: isLosslessJson tolerates shared references, JSON.stringify finds cycles.
+    // Defensive: isLosslessJson has already refused cycles and every non-JSON value.
     throw new SessionError('ERR_DATA_INVALID', 'Data cannot be represented faithfully as JSON', {
       cause: error,
     });
   }
 }
 
+/**
+ * Values walked before giving up. Cycles (which JSON.stringify would reject anyway) and
+ * absurdly shared structures end here instead of looping; no session comes near it.
+ */
+const MAX_NODES = 1_000_000;
+
 function isLosslessJson(root: unknown): boolean {
-  const stack: object[] = [];
-  const seen = new Set<object>();
-  const admit = (value: unknown): boolean => {
+  const stack: unknown[] = [root];
+  let visited = 0;
+  while (stack.length > 0) {
+    if (++visited > MAX_NODES) return false;
+    const value = stack.pop();
     switch (typeof value) {
       case 'string':
       case 'boolean':
-        return true;
+        continue;
       case 'number':
-        return Number.isFinite(value);
-      case 'object':
-        if (value === null) return true;
-        if (!seen.has(value)) {
-          seen.add(value);
-          stack.push(value);
-        }
-        return true;
+        if (!Number.isFinite(value)) return false;
+        continue;
       case 'undefined':
       case 'bigint':
       case 'function':
       case 'symbol':
         return false;
+      case 'object':
+        break;
     }
-  };
-  if (!admit(root)) return false;
-  while (stack.length > 0) {
-    const object = stack.pop()!;
-    if (Array.isArray(object)) {
-      for (let i = 0; i < object.length; i++) if (!admit(object[i])) return false;
+    if (value === null) continue;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        // A hole or undefined in an array becomes null in JSON.
+        if (value[i] === undefined) return false;
+        stack.push(value[i]);
+      }
       continue;
     }
-    const proto: unknown = Object.getPrototypeOf(object);
+    const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return false;
-    const record = object as Record<string, unknown>;
-    for (const key of Reflect.ownKeys(object)) {
-      if (typeof key !== 'string' || !Object.prototype.propertyIsEnumerable.call(object, key))
-        return false;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    // Symbol keys and non-enumerable properties would silently disappear.
+    if (keys.length !== Reflect.ownKeys(record).length) return false;
+    for (const key of keys) {
       if (isDangerousKey(record, key)) return false;
       const child = record[key];
-      if (child !== undefined && !admit(child)) return false;
+      // An undefined property is dropped, as every JSON user expects.
+      if (child !== undefined) stack.push(child);
     }
   }
   return true;

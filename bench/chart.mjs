@@ -1,0 +1,179 @@
+/**
+ * Draws bench/results/{iron,http}.json as one SVG (docs/benchmarks.svg, shown in README)
+ * and rewrites README's benchmark section between its markers, so the numbers in the
+ * README are always those of the last `npm run bench`.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = new URL('../', import.meta.url);
+const read = (path) => JSON.parse(readFileSync(new URL(path, root), 'utf8'));
+const escape = (text) =>
+  String(text).replace(
+    /[&<>"]/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c],
+  );
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+/** One horizontal bar chart on a log scale (the values span three orders of magnitude). */
+function panel({ x, y, width, title, unit, rows }) {
+  const barHeight = 16;
+  const gap = 6;
+  const labelWidth = 230;
+  const max = Math.max(...rows.map((r) => r.value));
+  const min = Math.min(...rows.map((r) => r.value), max / 1000);
+  const scale = (v) =>
+    ((Math.log10(v) - Math.log10(min / 2)) / (Math.log10(max) - Math.log10(min / 2))) *
+    (width - labelWidth - 90);
+  let out = `<text x="${x}" y="${y}" class="title">${escape(title)}</text>`;
+  rows.forEach((row, i) => {
+    const top = y + 14 + i * (barHeight + gap);
+    const w = Math.max(2, scale(row.value));
+    out +=
+      `<text x="${x + labelWidth - 8}" y="${top + 12}" class="label" text-anchor="end">${escape(row.label)}</text>` +
+      `<rect x="${x + labelWidth}" y="${top}" width="${w.toFixed(1)}" height="${barHeight}" class="${row.ours ? 'ours' : 'peer'}"/>` +
+      `<text x="${x + labelWidth + w + 6}" y="${top + 12}" class="value">${fmt(row.value)} ${unit}</text>`;
+  });
+  return { svg: out, height: 14 + rows.length * (barHeight + gap) + 26 };
+}
+
+export function render() {
+  const iron = read('bench/results/iron.json');
+  const http = read('bench/results/http.json');
+  const names = Object.fromEntries(iron.libraries.map((l) => [l.id, l.name]));
+  const ironRows = (caseId) =>
+    Object.entries(iron.results[caseId]).map(([id, r]) => ({
+      label: names[id],
+      value: r.opsPerSec,
+      ours: id.startsWith('ss-'),
+    }));
+  const httpRows = (scenario) =>
+    Object.entries(http.results).map(([name, r]) => ({
+      label: name,
+      value: r[scenario],
+      ours: name === 'sealed-session',
+    }));
+  const width = 760;
+  let y = 40;
+  let body = '';
+  for (const spec of [
+    { title: 'seal (ops/s, log scale)', unit: 'ops/s', rows: ironRows('seal') },
+    {
+      title: 'unseal, a different token each time (ops/s)',
+      unit: 'ops/s',
+      rows: ironRows('unsealFresh'),
+    },
+    {
+      title: 'unseal, the same cookie again (ops/s)',
+      unit: 'ops/s',
+      rows: ironRows('unsealRepeat'),
+    },
+    {
+      title: 'HTTP read: session cookie in, data out (req/s)',
+      unit: 'req/s',
+      rows: httpRows('read'),
+    },
+    {
+      title: 'HTTP write: counter += 1 each request (req/s)',
+      unit: 'req/s',
+      rows: httpRows('write'),
+    },
+  ]) {
+    const drawn = panel({ x: 20, y, width, ...spec });
+    body += drawn.svg;
+    y += drawn.height;
+  }
+  const m = iron.machine;
+  const caption = `${m.cpu}, ${m.cores} cores, Node ${m.node}; iron ${iron.date.slice(0, 10)}, HTTP ${http.date.slice(0, 10)}`;
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" viewBox="0 0 ${width} ${y + 10}" font-family="system-ui, sans-serif">` +
+    `<style>.title{font-size:14px;font-weight:600;fill:#222}.label{font-size:12px;fill:#333}.value{font-size:11px;fill:#555}.ours{fill:#2b7a4b}.peer{fill:#9aa5b1}.caption{font-size:11px;fill:#666}</style>` +
+    `<rect width="100%" height="100%" fill="#fff"/>` +
+    `<text x="20" y="20" class="caption">sealed-session benchmarks — ${escape(caption)}</text>` +
+    body +
+    `</svg>\n`;
+  mkdirSync(new URL('docs/', root), { recursive: true });
+  writeFileSync(new URL('docs/benchmarks.svg', root), svg);
+  return { iron, http, names };
+}
+
+function ratio(a, b) {
+  return `${(a / b).toFixed(1)}×`;
+}
+
+/** The README section: tables of the last run, the targets, and the chart. */
+export function readmeSection({ iron, http, names }) {
+  const m = iron.machine;
+  const lines = [];
+  lines.push(
+    `Measured by \`npm run bench\` on ${m.cpu} (${m.cores} cores, shared), ${m.os}, Node ${m.node}, ` +
+      `${iron.date.slice(0, 10)}. Peers run in the same process (iron) or the same script (HTTP), ` +
+      `interleaved, medians of ${iron.config.rounds} (iron) and ${http.config.rounds} (HTTP) rounds. ` +
+      'Absolute numbers move with the load of the machine; the ratios are what to read.',
+    '',
+    '![benchmark chart](docs/benchmarks.svg)',
+    '',
+    '**Fe26.2 seal and unseal** (157-byte session, one password; ops/s):',
+    '',
+    '| library | seal | unseal, fresh token | unseal, same token |',
+    '| --- | ---: | ---: | ---: |',
+  );
+  for (const id of Object.keys(iron.results.seal)) {
+    lines.push(
+      `| ${names[id]} | ${fmt(iron.results.seal[id].opsPerSec)} | ${fmt(iron.results.unsealFresh[id].opsPerSec)} | ${fmt(iron.results.unsealRepeat[id].opsPerSec)} |`,
+    );
+  }
+  lines.push(
+    '',
+    '"Fresh token" unseals a different token each time (more tokens than the verified-token',
+    'cache holds): the full crypto cost. "Same token" is what a session cookie looks like',
+    'across requests: sealed-session answers it from its bounded cache of verified tokens',
+    '(expiry rechecked on every hit, a fresh copy of the data each time).',
+    '',
+    '**HTTP** (each server in its own process on 127.0.0.1, autocannon, ' +
+      `${http.config.connections} connections; requests/s):`,
+    '',
+    '| server | read | sealed-session ÷ it | write | sealed-session ÷ it |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
+  const ours = http.results['sealed-session'];
+  for (const [name, r] of Object.entries(http.results)) {
+    lines.push(
+      `| ${name} | ${fmt(r.read)} | ${ratio(ours.read, r.read)} | ${fmt(r.write)} | ${ratio(ours.write, r.write)} |`,
+    );
+  }
+  lines.push(
+    '',
+    '"bare-node-http" does the same response work with a cookie of the same size and no',
+    'session: the ratio against it is what the session costs.',
+    '',
+    '**Targets** (from the project issues), as measured in this run:',
+    '',
+  );
+  for (const t of iron.targets) {
+    lines.push(
+      `- ${t.pass ? '✅' : '❌'} ${names[t.library]} ${t.case} ≥ ${t.target}× ${names[t.versus]}: ${t.actual.toFixed(1)}×`,
+    );
+  }
+  for (const t of http.targets) {
+    lines.push(`- ${t.pass ? '✅' : '❌'} HTTP ${t.label}: ${t.ratio.toFixed(2)}×`);
+  }
+  return lines.join('\n');
+}
+
+export function updateReadme(section) {
+  const path = fileURLToPath(new URL('README.md', root));
+  const readme = readFileSync(path, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) throw new Error('README.md lacks the bench markers');
+  writeFileSync(path, `${readme.slice(0, from + start.length)}\n${section}\n${readme.slice(to)}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const data = render();
+  updateReadme(readmeSection(data));
+  console.log('wrote docs/benchmarks.svg and the README benchmark section');
+}

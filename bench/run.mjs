@@ -1,0 +1,20 @@
+/**
+ * `npm run bench`: the Fe26.2 benchmark, then the HTTP benchmark, each in its own process,
+ * then the chart and README section from their results. Not a test: nothing here fails
+ * on a missed target (the benchmarks print PASS/FAIL).
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+
+for (const script of ['iron.mjs', 'http.mjs', 'chart.mjs']) {
+  console.log(`\n=== ${script} ===`);
+  const { status } = spawnSync(process.execPath, [here(script)], {
+    stdio: 'inherit',
+  });
+  if (status !== 0) {
+    console.error(`${script} failed with status ${status}`);
+    process.exit(status ?? 1);
+  }
+}
