@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
 
 const root = new URL('../', import.meta.url);
 const read = (path) => JSON.parse(readFileSync(new URL(path, root), 'utf8'));
@@ -161,7 +162,7 @@ export function readmeSection({ iron, http, names }) {
   return lines.join('\n');
 }
 
-export function updateReadme(section) {
+export async function updateReadme(section) {
   const path = fileURLToPath(new URL('README.md', root));
   const readme = readFileSync(path, 'utf8');
   const start = '<!-- bench:start -->';
@@ -169,11 +170,14 @@ export function updateReadme(section) {
   const from = readme.indexOf(start);
   const to = readme.indexOf(end);
   if (from < 0 || to < from) throw new Error('README.md lacks the bench markers');
-  writeFileSync(path, `${readme.slice(0, from + start.length)}\n${section}\n${readme.slice(to)}`);
+  const next = `${readme.slice(0, from + start.length)}\n${section}\n${readme.slice(to)}`;
+  // Formatted as the repository's lint expects, so a benchmark run leaves lint green.
+  const options = (await prettier.resolveConfig(path)) ?? {};
+  writeFileSync(path, await prettier.format(next, { ...options, filepath: path }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const data = render();
-  updateReadme(readmeSection(data));
+  await updateReadme(readmeSection(data));
   console.log('wrote docs/benchmarks.svg and the README benchmark section');
 }
