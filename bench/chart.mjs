@@ -58,7 +58,7 @@ export function render() {
   let y = 40;
   let body = '';
   for (const spec of [
-    { title: 'seal (ops/s, log scale)', unit: 'ops/s', rows: ironRows('seal') },
+    { title: 'seal (ops/s)', unit: 'ops/s', rows: ironRows('seal') },
     {
       title: 'unseal, a different token each time (ops/s)',
       unit: 'ops/s',
@@ -90,7 +90,7 @@ export function render() {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" viewBox="0 0 ${width} ${y + 10}" font-family="system-ui, sans-serif">` +
     `<style>.title{font-size:14px;font-weight:600;fill:#222}.label{font-size:12px;fill:#333}.value{font-size:11px;fill:#555}.ours{fill:#2b7a4b}.peer{fill:#9aa5b1}.caption{font-size:11px;fill:#666}</style>` +
     `<rect width="100%" height="100%" fill="#fff"/>` +
-    `<text x="20" y="20" class="caption">sealed-session benchmarks — ${escape(caption)}</text>` +
+    `<text x="20" y="20" class="caption">sealed-session benchmarks (bars on a log scale) — ${escape(caption)}</text>` +
     body +
     `</svg>\n`;
   mkdirSync(new URL('docs/', root), { recursive: true });
