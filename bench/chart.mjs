@@ -25,7 +25,7 @@ function panel({ x, y, width, title, unit, rows }) {
   const min = Math.min(...rows.map((r) => r.value), max / 1000);
   const scale = (v) =>
     ((Math.log10(v) - Math.log10(min / 2)) / (Math.log10(max) - Math.log10(min / 2))) *
-    (width - labelWidth - 90);
+    (width - labelWidth - 140);
   let out = `<text x="${x}" y="${y}" class="title">${escape(title)}</text>`;
   rows.forEach((row, i) => {
     const top = y + 14 + i * (barHeight + gap);
