@@ -54,7 +54,10 @@ let workdir = '';
 let app = '';
 let tarball = '';
 let tarEntries: string[] = [];
-let packedManifest: { exports: Record<string, unknown> } = { exports: {} };
+let packedManifest: { version: string; exports: Record<string, unknown> } = {
+  version: '',
+  exports: {},
+};
 
 async function node(args: readonly string[], env: Record<string, string> = {}): Promise<string> {
   const { stdout } = await run(process.execPath, [...args], {
@@ -281,6 +284,20 @@ export { badOptions, badAlgorithm, badPassword, badCode };
         const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
         throw new Error(`tsc failed:\n${stdout}${stderr}`, { cause: error });
       }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    '(f) the bin installs and runs: sealed-session seal | unseal round-trips',
+    async () => {
+      const bin = join(app, 'node_modules', '.bin', 'sealed-session');
+      const env = { ...process.env, SEALED_SESSION_PASSWORD: 'p'.repeat(40) };
+      const { stdout: version } = await run(bin, ['--version'], { cwd: app, env });
+      expect(version.trim()).toBe(packedManifest.version);
+      const { stdout: token } = await run(bin, ['seal', '{"user":"ada"}'], { cwd: app, env });
+      const { stdout: data } = await run(bin, ['unseal', token.trim()], { cwd: app, env });
+      expect(JSON.parse(data)).toEqual({ user: 'ada' });
     },
     TIMEOUT,
   );
