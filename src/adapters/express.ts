@@ -35,10 +35,12 @@ export function sessionMiddleware(
   config: SessionConfig,
 ): (req: NodeRequestLike, res: NodeResponseLike, next: (error?: unknown) => void) => void {
   return (req, res, next) => {
-    engine.useSession({ key: req, transport: nodeTransport(req, res) }, config).then((manager) => {
-      (req as RequestWithSession).session = manager;
-      next();
-    }, next);
+    engine
+      .useSession(engine.createRequestContext(nodeTransport(req, res)), config)
+      .then((manager) => {
+        (req as RequestWithSession).session = manager;
+        next();
+      }, next);
   };
 }
 

@@ -3,10 +3,10 @@
  * Deno, Cloudflare Workers, and any fetch-style server.
  */
 import { mergeSetCookies } from '../cookie/set-cookie.js';
-import { kTransport, type HTTPEvent } from '../http/event.js';
+import { kRequest, type HTTPEvent } from '../http/event.js';
+import { createRequestContext, type RequestContext } from '../session/engine.js';
 import { toResponseParts, type EventHandler } from '../http/handler.js';
 import { headersTransport } from '../http/transports.js';
-import type { SessionTransport } from '../session/transport.js';
 
 class FetchEvent implements HTTPEvent {
   readonly context: Record<string, unknown> = {};
@@ -17,14 +17,12 @@ class FetchEvent implements HTTPEvent {
   readonly responseHeaders: Headers = new Headers();
   /** Set once the response is built: a later session write is an error, not a lost cookie. */
   responded = false;
-  readonly [kTransport]: SessionTransport;
+  readonly [kRequest]: RequestContext;
 
   constructor(request: Request) {
     this.request = request;
-    this[kTransport] = headersTransport(
-      request.headers,
-      this.responseHeaders,
-      () => this.responded,
+    this[kRequest] = createRequestContext(
+      headersTransport(request.headers, this.responseHeaders, () => this.responded),
     );
   }
 

@@ -33,7 +33,7 @@ export function sessionMiddleware<T extends SessionDataT = SessionDataT>(
       },
       headersSent: () => applied,
     };
-    c.set('session', await engine.useSession<T>({ key: c, transport }, config));
+    c.set('session', await engine.useSession<T>(engine.createRequestContext(transport), config));
     await next();
     applied = true;
     if (cookies.length === 0) return;

@@ -5,22 +5,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Buffer } from 'node:buffer';
 import { mergeSetCookies } from '../cookie/set-cookie.js';
-import { kTransport, type HTTPEvent } from '../http/event.js';
+import { kRequest, type HTTPEvent } from '../http/event.js';
+import { createRequestContext, type RequestContext } from '../session/engine.js';
 import type { EventHandler } from '../http/handler.js';
 import { toResponseParts } from '../http/handler.js';
 import { nodeTransport } from '../http/transports.js';
-import type { SessionTransport } from '../session/transport.js';
 
 class NodeEvent implements HTTPEvent {
   readonly context: Record<string, unknown> = {};
   status: number | undefined = undefined;
   readonly node: { readonly req: IncomingMessage; readonly res: ServerResponse };
   readonly request: undefined = undefined;
-  readonly [kTransport]: SessionTransport;
+  readonly [kRequest]: RequestContext;
 
   constructor(req: IncomingMessage, res: ServerResponse) {
     this.node = { req, res };
-    this[kTransport] = nodeTransport(req, res);
+    this[kRequest] = createRequestContext(nodeTransport(req, res));
   }
 
   get method(): string {
@@ -32,7 +32,7 @@ class NodeEvent implements HTTPEvent {
   }
 
   getRequestHeader(name: string): string | undefined {
-    return this[kTransport].getRequestHeader(name.toLowerCase());
+    return this[kRequest].transport.getRequestHeader(name.toLowerCase());
   }
 
   setResponseHeader(name: string, value: string): void {

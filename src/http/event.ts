@@ -1,9 +1,11 @@
 import type { RequestContext } from '../session/engine.js';
-import type { SessionTransport } from '../session/transport.js';
 import type { NodeRequestLike, NodeResponseLike } from './host-types.js';
 
-/** Where an event keeps the transport the session engine uses. Not exported from the package. */
-export const kTransport: unique symbol = Symbol('sealed-session.transport');
+/**
+ * Where an event keeps the session engine's context of its request: set by our adapters
+ * when they make the event, and by `requestContextOf` on h3 events at first use.
+ */
+export const kRequest: unique symbol = Symbol('sealed-session.request');
 
 /**
  * The event a handler receives from sealed-session's adapters (`toNodeListener`,
@@ -27,7 +29,7 @@ export interface HTTPEvent {
   /** The fetch Request, on `sealed-session/fetch`. */
   readonly request: Request | undefined;
   /** @internal */
-  readonly [kTransport]: SessionTransport;
+  readonly [kRequest]: RequestContext;
 }
 
 /** An h3 1.x event (vinxi, Nitro, Nuxt): what sealed-session reads from it. */
@@ -52,8 +54,3 @@ export interface H3V2EventLike {
 
 /** Any event the session functions accept. */
 export type AnyHTTPEvent = HTTPEvent | H3EventLike | H3V2EventLike;
-
-/** Builds the engine's view of a request from our own event. */
-export function contextOfOwnEvent(event: HTTPEvent): RequestContext {
-  return { key: event, transport: event[kTransport] };
-}

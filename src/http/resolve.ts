@@ -1,9 +1,7 @@
 import { SessionError } from '../errors.js';
-import type { RequestContext } from '../session/engine.js';
-import { kTransport, type AnyHTTPEvent, type H3EventLike, type H3V2EventLike } from './event.js';
+import { createRequestContext, type RequestContext } from '../session/engine.js';
+import { kRequest, type AnyHTTPEvent, type H3EventLike, type H3V2EventLike } from './event.js';
 import { headersTransport, nodeTransport } from './transports.js';
-
-const contexts = new WeakMap<object, RequestContext>();
 
 // Shapes are probed loosely (any level may be missing): the value may be anything.
 interface Probe {
@@ -39,29 +37,23 @@ function isH3V1(event: object): event is H3EventLike {
 export function requestContextOf(event: AnyHTTPEvent): RequestContext {
   const input: unknown = event;
   if (typeof input !== 'object' || input === null) throw unsupported();
-  const cached = contexts.get(input);
-  if (cached !== undefined) return cached;
+  const own = (input as { [kRequest]?: RequestContext })[kRequest];
+  if (own !== undefined) return own;
   let context: RequestContext;
-  if (kTransport in input) {
-    context = {
-      key: input,
-      transport: (event as { [kTransport]: RequestContext['transport'] })[kTransport],
-    };
-  } else if (isH3V2(input)) {
+  if (isH3V2(input)) {
     // h3 2.x drops `event.res` once it has built the Response (a later read makes a new
     // one): a different `res` means the headers went out, so a write must fail, not vanish.
     const res = input.res;
     const headersSent = (): boolean => input.res !== res;
-    context = {
-      key: input,
-      transport: headersTransport(input.req.headers, res.headers, headersSent),
-    };
+    context = createRequestContext(headersTransport(input.req.headers, res.headers, headersSent));
   } else if (isH3V1(input)) {
-    context = { key: input, transport: nodeTransport(input.node.req, input.node.res) };
+    context = createRequestContext(nodeTransport(input.node.req, input.node.res));
   } else {
     throw unsupported();
   }
-  contexts.set(input, context);
+  // Kept on the event itself (a symbol key, invisible to JSON and key listings), so every
+  // session call of the request shares it.
+  (input as { [kRequest]?: RequestContext })[kRequest] = context;
   return context;
 }
 

@@ -75,9 +75,9 @@ export const defaultLimits: IronLimits = Object.freeze({
   saltReuseMs: 60_000,
 });
 
-interface SealingKey {
+/** A random salt being reused for sealing; its key lives in the key cache. */
+interface SealingSalt {
   readonly salt: string;
-  readonly key: MaybePromise<BackendKey>;
   readonly born: number;
   uses: number;
 }
@@ -87,7 +87,7 @@ interface SecretKeys {
   /** Derived (string secret) or imported (byte secret) keys by algorithm, iterations and salt. */
   readonly keys: LruCache<string, MaybePromise<BackendKey>>;
   /** The salt currently reused for sealing, by algorithm, iterations and salt size. */
-  readonly sealing: Map<string, SealingKey>;
+  readonly sealing: Map<string, SealingSalt>;
 }
 
 /** A token whose MAC verified (or that we sealed), with what it decrypts to. */
@@ -209,12 +209,20 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     const cacheKey = `${algorithm}|${iterations}|${salt}`;
     entry.keys.set(cacheKey, key);
     if (typeof secret === 'string') lastKeys.set(algorithm, { secret, iterations, salt, key });
-    // A failed asynchronous derivation must not stay cached.
     if (key instanceof Promise) {
-      key.catch(() => {
-        entry.keys.delete(cacheKey);
-        if (lastKeys.get(algorithm)?.key === key) lastKeys.delete(algorithm);
-      });
+      key.then(
+        // Once derived, the key itself replaces the promise: later uses need no microtask.
+        (ready) => {
+          if (entry.keys.get(cacheKey) === key) entry.keys.set(cacheKey, ready);
+          const last = lastKeys.get(algorithm);
+          if (last?.key === key) last.key = ready;
+        },
+        // A failed asynchronous derivation must not stay cached.
+        () => {
+          entry.keys.delete(cacheKey);
+          if (lastKeys.get(algorithm)?.key === key) lastKeys.delete(algorithm);
+        },
+      );
     }
   }
 
@@ -238,11 +246,13 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
       now - current.born >= limits.saltReuseMs
     ) {
       const salt = toHex(backend.randomBytes(Math.ceil(sub.saltBits / 8)));
-      current = { salt, key: keyFor(secret, algorithm, sub, salt), born: now, uses: 0 };
+      current = { salt, born: now, uses: 0 };
       entry.sealing.set(slot, current);
     }
     current.uses++;
-    return current;
+    // Looked up each time (the last-key memo answers it) so a derived key that has
+    // resolved is used directly, not through its promise.
+    return { salt: current.salt, key: keyFor(secret, algorithm, sub, current.salt) };
   }
 
   function checkExpiration(expiration: number, now: number, options: ResolvedOptions): void {

@@ -32,7 +32,7 @@ import type {
 export const MAX_TOKEN_LENGTH: number = 16 * 1024;
 
 /** The state of one named session within one request. */
-interface SessionState {
+export interface SessionState {
   session: Session | undefined;
   /** The one unseal every concurrent reader of this request waits on. */
   loading: Promise<Session> | undefined;
@@ -49,21 +49,23 @@ interface SessionState {
   writesApplied: number;
 }
 
-/** One request's view: where its state lives and how it talks to the host. */
+/**
+ * One request's view: how it talks to the host, and its sessions by name. It lives on the
+ * request's own object (the event), not in a WeakMap: short-lived WeakMap keys are costly
+ * for the garbage collector, and this is made on every request.
+ */
 export interface RequestContext {
-  /** An object that lives exactly as long as the request (the event). */
-  readonly key: object;
   readonly transport: SessionTransport;
+  sessions: Map<string, SessionState> | undefined;
 }
 
-const requests = new WeakMap<object, Map<string, SessionState>>();
+/** A context for a new request over `transport`. */
+export function createRequestContext(transport: SessionTransport): RequestContext {
+  return { transport, sessions: undefined };
+}
 
 function stateOf(request: RequestContext, name: string): SessionState {
-  let sessions = requests.get(request.key);
-  if (sessions === undefined) {
-    sessions = new Map();
-    requests.set(request.key, sessions);
-  }
+  const sessions = (request.sessions ??= new Map<string, SessionState>());
   let state = sessions.get(name);
   if (state === undefined) {
     state = {

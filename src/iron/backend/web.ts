@@ -1,9 +1,11 @@
 /**
  * WebCrypto backend, for Cloudflare Workers, browsers and any runtime without node:crypto.
- * Asynchronous by nature; the engine's key cache keeps it to one HMAC and one AES call per
- * unseal.
+ * AES and PBKDF2 go through WebCrypto (asynchronous); the MAC is our own synchronous
+ * HMAC-SHA256, because a `subtle.sign` round trip costs far more than hashing a token. With
+ * the engine's key cache, an unseal is one WebCrypto call (the AES decryption).
  */
 import { decodeBase64url, encodeBase64url } from '../../internal/base64url.js';
+import { createHmacKey, hmacSha256Utf8, type HmacKey } from '../../internal/hmac-sha256.js';
 import { KEY_BYTES, type BackendKey, type CryptoBackend, type KeyAlgorithm } from './types.js';
 
 const encoder = new TextEncoder();
@@ -13,13 +15,11 @@ function subtle(): SubtleCrypto {
   return globalThis.crypto.subtle;
 }
 
-function keyParams(algorithm: KeyAlgorithm): AesKeyAlgorithm | HmacImportParams {
-  return algorithm === 'sha256'
-    ? { name: 'HMAC', hash: 'SHA-256' }
-    : {
-        name: algorithm === 'aes-256-cbc' ? 'AES-CBC' : 'AES-CTR',
-        length: KEY_BYTES[algorithm] * 8,
-      };
+function aesParams(algorithm: Exclude<KeyAlgorithm, 'sha256'>): AesKeyAlgorithm {
+  return {
+    name: algorithm === 'aes-256-cbc' ? 'AES-CBC' : 'AES-CTR',
+    length: KEY_BYTES[algorithm] * 8,
+  };
 }
 
 /** WebCrypto wants bytes over a plain ArrayBuffer; a copy guarantees one. */
@@ -36,9 +36,10 @@ function cipherParams(algorithm: KeyAlgorithm, iv: Uint8Array): AesCbcParams | A
     : { name: 'AES-CBC', iv: plain(iv) };
 }
 
-function importKey(raw: Uint8Array, algorithm: KeyAlgorithm): Promise<CryptoKey> {
-  const usages: KeyUsage[] = algorithm === 'sha256' ? ['sign'] : ['encrypt', 'decrypt'];
-  return subtle().importKey('raw', plain(raw), keyParams(algorithm), false, usages);
+/** An HMAC key is prepared synchronously (no WebCrypto call); an AES key is a CryptoKey. */
+function importKey(raw: Uint8Array, algorithm: KeyAlgorithm): HmacKey | Promise<CryptoKey> {
+  if (algorithm === 'sha256') return createHmacKey(raw);
+  return subtle().importKey('raw', plain(raw), aesParams(algorithm), false, ['encrypt', 'decrypt']);
 }
 
 export const webBackend: CryptoBackend = {
@@ -55,12 +56,15 @@ export const webBackend: CryptoBackend = {
       base,
       KEY_BYTES[algorithm] * 8,
     );
-    return importKey(new Uint8Array(bits), algorithm);
+    const raw = new Uint8Array(bits);
+    const key = importKey(raw, algorithm);
+    // Our own copy of the key bytes: nothing else needs them once imported.
+    if (algorithm === 'sha256') raw.fill(0);
+    return key;
   },
   importKey,
-  async mac(key, data) {
-    const signature = await subtle().sign('HMAC', key as CryptoKey, encoder.encode(data));
-    return encodeBase64url(new Uint8Array(signature));
+  mac(key, data) {
+    return encodeBase64url(hmacSha256Utf8(key as HmacKey, data));
   },
   async encrypt(algorithm, key, iv, plaintext) {
     const encrypted = await subtle().encrypt(
