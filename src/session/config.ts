@@ -8,7 +8,7 @@ import {
   type PasswordInput,
   type RawPassword,
 } from '../iron/password.js';
-import { serializeCookie } from '../cookie/session-cookie.js';
+import { compileCookie, type CookieTemplate } from '../cookie/session-cookie.js';
 import type { CookieOptions, SessionConfig, SessionRejection } from './types.js';
 
 /** A validated configuration with every default applied. */
@@ -22,6 +22,8 @@ export interface ResolvedConfig {
   /** Tokens expire with the session (`createdAt + maxAge`): maxAge set, no explicit seal.ttl. */
   readonly expiresWithSession: boolean;
   readonly cookie: false | Readonly<CookieOptions>;
+  /** The session cookie's prepared Set-Cookie header (undefined when `cookie` is false). */
+  readonly cookieTemplate: CookieTemplate | undefined;
   readonly sessionHeader: false | string;
   /** iron options, one frozen object so the engine's per-options cache always hits. */
   readonly seal: SealOptionsInput;
@@ -101,7 +103,7 @@ function resolveCookie(name: string, cookie: unknown): false | Readonly<CookieOp
   try {
     // The serializer checks domain, path, expires and priority against RFC 6265's grammar:
     // a value it would refuse at the first write is refused now instead.
-    serializeCookie(name, 'x', frozen);
+    compileCookie(name, frozen);
   } catch (error) {
     throw new SessionError(
       'ERR_CONFIG_INVALID',
@@ -168,13 +170,15 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
   });
   resolveOptions(seal); // fail fast on bad iron options, not at the first write
 
+  const cookie = resolveCookie(name, config.cookie);
   const result: ResolvedConfig = Object.freeze({
     password: config.password,
     sealingPasswordId,
     name,
     maxAgeMs: maxAge * 1000,
     expiresWithSession: maxAge > 0 && config.seal?.ttl === undefined,
-    cookie: resolveCookie(name, config.cookie),
+    cookie,
+    cookieTemplate: cookie === false ? undefined : compileCookie(name, cookie),
     sessionHeader,
     seal,
     generateId:

@@ -13,13 +13,12 @@ import { iron } from '../iron/instance.js';
 import {
   MAX_SET_COOKIE_BYTES,
   readCookie,
-  serializeCookie,
   serializeDeletion,
+  serializeToken,
 } from '../cookie/session-cookie.js';
 import { resolveConfig, type ResolvedConfig } from './config.js';
 import type { SessionTransport } from './transport.js';
 import type {
-  CookieOptions,
   Session,
   SessionConfig,
   SessionDataT,
@@ -226,20 +225,6 @@ export function getSession<T extends SessionDataT>(
   return state.loading as Promise<Session<T>>;
 }
 
-function cookieOptionsFor(
-  config: ResolvedConfig,
-  cookie: CookieOptions,
-  session: Session,
-): CookieOptions {
-  if (config.maxAgeMs === 0) return cookie;
-  const expiresAt = session.createdAt + config.maxAgeMs;
-  return {
-    expires: new Date(expiresAt),
-    maxAge: Math.max(0, Math.floor((expiresAt - Date.now()) / 1000)),
-    ...cookie,
-  };
-}
-
 function assertWritable(transport: SessionTransport): void {
   if (transport.headersSent()) {
     throw new SessionError(
@@ -257,13 +242,15 @@ async function writeSession(
   session: Session,
 ): Promise<void> {
   const cookie = config.cookie;
-  if (cookie === false) return;
+  const template = config.cookieTemplate;
+  if (cookie === false || template === undefined) return;
   assertWritable(request.transport);
   const write = ++state.writesStarted;
   const token = await sealPayload(config, session);
   if (write < state.writesApplied) return;
   assertWritable(request.transport);
-  const header = serializeCookie(config.name, token, cookieOptionsFor(config, cookie, session));
+  const expiresAt = config.maxAgeMs > 0 ? session.createdAt + config.maxAgeMs : undefined;
+  const header = serializeToken(template, token, expiresAt);
   if (header.length > MAX_SET_COOKIE_BYTES) {
     throw new SessionError(
       'ERR_COOKIE_TOO_LARGE',

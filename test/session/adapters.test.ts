@@ -120,3 +120,37 @@ describe('failures around the session', () => {
     expect(cookies[0]).toMatch(/Max-Age=0/);
   });
 });
+
+describe('cookies browsers would drop', () => {
+  const config = { password };
+  const handler = toWebHandler(
+    eventHandler(async (event) => {
+      const session = await useSession(event, config);
+      const size = Number(event.path.slice(1));
+      try {
+        await session.update({ blob: 'x'.repeat(size) });
+        return { written: true };
+      } catch (error) {
+        return { written: false, code: isSessionError(error) ? error.code : 'other' };
+      }
+    }),
+  );
+
+  it('a session whose Set-Cookie would pass 4096 bytes is refused with ERR_COOKIE_TOO_LARGE', async () => {
+    const response = await handler(new Request('http://localhost/4000'));
+    expect(await response.json()).toEqual({ written: false, code: 'ERR_COOKIE_TOO_LARGE' });
+    // The cookie written for the new session (before the update) is the one that stays.
+    const cookies = response.headers.getSetCookie();
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]!.length).toBeLessThanOrEqual(4096);
+  });
+
+  it('a session just under the limit is written, and its header fits', async () => {
+    const response = await handler(new Request('http://localhost/2500'));
+    expect(await response.json()).toEqual({ written: true });
+    const cookies = response.headers.getSetCookie();
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]!.length).toBeGreaterThan(3000);
+    expect(cookies[0]!.length).toBeLessThanOrEqual(4096);
+  });
+});
