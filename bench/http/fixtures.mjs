@@ -3,6 +3,7 @@
  * password, and helpers to start a server in its own process and sign in.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const PASSWORD = 'bench-password-that-is-long-enough-0123456789';
@@ -14,8 +15,7 @@ export const SESSION_DATA = Object.freeze({
   count: 0,
 });
 
-/** The servers compared, in the order they are printed. */
-export const SERVERS = [
+const ALL_SERVERS = [
   'bare-node-http',
   'sealed-session',
   'h3-v1',
@@ -24,11 +24,20 @@ export const SERVERS = [
   'fastify-secure-session',
 ];
 
+/** The servers compared; BENCH_SERVERS=a,b narrows a run (sealed-session and the baseline stay). */
+export const SERVERS = process.env.BENCH_SERVERS
+  ? ALL_SERVERS.filter(
+      (name) =>
+        ['bare-node-http', 'sealed-session'].includes(name) ||
+        process.env.BENCH_SERVERS.split(',').includes(name),
+    )
+  : ALL_SERVERS;
+
 const serverScript = fileURLToPath(new URL('./server.mjs', import.meta.url));
 
 /**
  * Starts `name` in its own Node process on a free 127.0.0.1 port.
- * @returns {Promise<{ port: number, stop: () => Promise<void> }>}
+ * @returns {Promise<{ port: number, pid: number, stop: () => Promise<void> }>}
  */
 export function startServer(name) {
   return new Promise((resolve, reject) => {
@@ -49,6 +58,7 @@ export function startServer(name) {
         clearTimeout(timer);
         resolve({
           port: Number(match[1]),
+          pid: child.pid,
           stop: () =>
             new Promise((done) => {
               if (child.exitCode !== null) return done();
@@ -64,6 +74,23 @@ export function startServer(name) {
     });
   });
 }
+
+/**
+ * CPU time (user + system, in microseconds) a process has used so far, from Linux's
+ * /proc; undefined elsewhere. CPU per request is steadier than requests/s on a shared
+ * machine, where the load generator competes with the server for the same cores.
+ */
+export function cpuMicros(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1_000_000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+// USER_HZ: 100 on every Linux configuration Node runs on.
+const CLOCK_TICKS = 100;
 
 /** Signs in: GET /login, returns the `name=value` cookie pair(s) to send back. */
 export async function login(port) {

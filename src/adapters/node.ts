@@ -49,32 +49,35 @@ export interface NodeListenerOptions {
   readonly onError?: ((error: unknown, event: HTTPEvent) => void) | undefined;
 }
 
-async function send(event: NodeEvent, value: unknown): Promise<void> {
+/** Writes a handler's value; only a `Response` needs a promise (its body is read). */
+function send(event: NodeEvent, value: unknown): Promise<void> | undefined {
   const { res } = event.node;
-  if (res.writableEnded) return;
-  if (value instanceof Response) {
-    res.statusCode = value.status;
-    for (const [name, headerValue] of value.headers) {
-      if (name === 'set-cookie') continue;
-      res.setHeader(name, headerValue);
-    }
-    const cookies = value.headers.getSetCookie();
-    if (cookies.length > 0) {
-      const previous = res.getHeader('set-cookie');
-      const list =
-        previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
-      // A cookie the handler's Response sets itself wins over the session's for the same cookie.
-      res.setHeader('set-cookie', mergeSetCookies(list, cookies));
-    }
-    res.end(value.body === null ? undefined : Buffer.from(await value.arrayBuffer()));
-    return;
-  }
+  if (res.writableEnded) return undefined;
+  if (value instanceof Response) return sendResponse(res, value);
   const parts = toResponseParts(value, event.status);
   res.statusCode = parts.status;
   if (parts.contentType !== undefined && !res.hasHeader('content-type')) {
     res.setHeader('content-type', parts.contentType);
   }
   res.end(parts.body ?? undefined);
+  return undefined;
+}
+
+async function sendResponse(res: ServerResponse, value: Response): Promise<void> {
+  res.statusCode = value.status;
+  for (const [name, headerValue] of value.headers) {
+    if (name === 'set-cookie') continue;
+    res.setHeader(name, headerValue);
+  }
+  const cookies = value.headers.getSetCookie();
+  if (cookies.length > 0) {
+    const previous = res.getHeader('set-cookie');
+    const list =
+      previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
+    // A cookie the handler's Response sets itself wins over the session's for the same cookie.
+    res.setHeader('set-cookie', mergeSetCookies(list, cookies));
+  }
+  res.end(value.body === null ? undefined : Buffer.from(await value.arrayBuffer()));
 }
 
 /**
@@ -110,7 +113,7 @@ export function toNodeListener(
       if (result instanceof Promise) {
         result.then((value) => send(event, value)).catch(fail);
       } else {
-        send(event, result).catch(fail);
+        send(event, result)?.catch(fail);
       }
     } catch (error) {
       fail(error);

@@ -48,6 +48,16 @@ export interface Iron {
     expiresAt: number,
   ): Promise<string>;
   unseal(token: string, password: PasswordInput, options?: SealOptionsInput): Promise<unknown>;
+  /**
+   * As `unseal`, but answers synchronously when the backend does (node:crypto), and
+   * throws instead of rejecting then: the session engine's per-request path, where each
+   * promise hop is a measurable share of the cost.
+   */
+  unsealEager(
+    token: string,
+    password: PasswordInput,
+    options?: SealOptionsInput,
+  ): MaybePromise<unknown>;
 }
 
 /** Bounds of the engine's caches; every one is fixed, whatever the traffic. */
@@ -393,6 +403,7 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
       toPromise(() => guard(() => sealNow(object, password, options, expiresAt))),
     unseal: (token, password, options) =>
       toPromise(() => guard(() => unsealNow(token, password, options))),
+    unsealEager: (token, password, options) => guard(() => unsealNow(token, password, options)),
   };
 }
 

@@ -10,6 +10,7 @@
  */
 import { SessionError, isSessionError, type SessionErrorCode } from '../errors.js';
 import { iron } from '../iron/instance.js';
+import { chain, toPromise, type MaybePromise } from '../internal/maybe-promise.js';
 import {
   MAX_SET_COOKIE_BYTES,
   readCookie,
@@ -102,30 +103,32 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Opens a token into a session: iron unseal, then the session shape, then `maxAge` from
- * `createdAt`.
+ * `createdAt`. Synchronous when the crypto backend is (node:crypto), so a request's
+ * session costs no promise hops there.
  *
  * @throws SessionError — a token error code (see TOKEN_ERRORS)
  */
-async function openToken(config: ResolvedConfig, token: string): Promise<Session> {
+function openToken(config: ResolvedConfig, token: string): MaybePromise<Session> {
   // JavaScript callers of unsealSession may pass a non-string: iron refuses it (ERR_SEAL_INVALID).
   if (typeof token === 'string' && token.length > MAX_TOKEN_LENGTH) {
     throw new SessionError('ERR_COOKIE_TOO_LARGE', 'The session token is too large');
   }
-  const value = await iron.unseal(token, config.password, config.seal);
-  if (
-    !isPlainObject(value) ||
-    typeof value.id !== 'string' ||
-    value.id === '' ||
-    typeof value.createdAt !== 'number' ||
-    !Number.isFinite(value.createdAt) ||
-    !isPlainObject(value.data)
-  ) {
-    throw new SessionError('ERR_COOKIE_INVALID', 'The token does not hold a session');
-  }
-  if (config.maxAgeMs > 0 && Date.now() - value.createdAt > config.maxAgeMs) {
-    throw new SessionError('ERR_SESSION_EXPIRED', 'The session has expired');
-  }
-  return { id: value.id, createdAt: value.createdAt, data: value.data };
+  return chain(iron.unsealEager(token, config.password, config.seal), (value) => {
+    if (
+      !isPlainObject(value) ||
+      typeof value.id !== 'string' ||
+      value.id === '' ||
+      typeof value.createdAt !== 'number' ||
+      !Number.isFinite(value.createdAt) ||
+      !isPlainObject(value.data)
+    ) {
+      throw new SessionError('ERR_COOKIE_INVALID', 'The token does not hold a session');
+    }
+    if (config.maxAgeMs > 0 && Date.now() - value.createdAt > config.maxAgeMs) {
+      throw new SessionError('ERR_SESSION_EXPIRED', 'The session has expired');
+    }
+    return { id: value.id, createdAt: value.createdAt, data: value.data };
+  });
 }
 
 /** The password id field of a token (Fe26.2*<id>*...). */
@@ -138,23 +141,30 @@ function freshSession(config: ResolvedConfig): Session {
   return { id: config.generateId(), createdAt: Date.now(), data: {} };
 }
 
-/** Tries one token; reports why it was refused and returns undefined, or rethrows non-token errors. */
-async function tryToken(
+/** Tries one token; reports why it was refused and gives undefined, or rethrows non-token errors. */
+function tryToken(
   config: ResolvedConfig,
   state: SessionState,
   token: string,
   source: 'header' | 'cookie',
-): Promise<Session | undefined> {
-  try {
-    const session = await openToken(config, token);
-    state.persisted = true;
-    state.sealedWithOldPassword = passwordIdOf(token) !== config.sealingPasswordId;
-    return session;
-  } catch (error) {
+): MaybePromise<Session | undefined> {
+  const refused = (error: unknown): Session | undefined => {
     if (!isSessionError(error) || !TOKEN_ERRORS.has(error.code)) throw error;
     reportInvalidToken(config, { error, source, name: config.name });
     return undefined;
+  };
+  const accepted = (session: Session): Session => {
+    state.persisted = true;
+    state.sealedWithOldPassword = passwordIdOf(token) !== config.sealingPasswordId;
+    return session;
+  };
+  let opened: MaybePromise<Session>;
+  try {
+    opened = openToken(config, token);
+  } catch (error) {
+    return refused(error);
   }
+  return opened instanceof Promise ? opened.then(accepted, refused) : accepted(opened);
 }
 
 /**
@@ -169,30 +179,32 @@ function reportInvalidToken(config: ResolvedConfig, rejection: SessionRejection)
   }
 }
 
-async function loadSession(
+function loadSession(
   request: RequestContext,
   config: ResolvedConfig,
   state: SessionState,
-): Promise<Session> {
+): MaybePromise<Session> {
+  const fresh = (): Session => {
+    state.persisted = false;
+    state.sealedWithOldPassword = false;
+    return freshSession(config);
+  };
+  if (state.cleared) return fresh();
   const { transport } = request;
-  if (!state.cleared) {
-    if (config.sessionHeader !== false) {
-      const token = transport.getRequestHeader(config.sessionHeader);
-      if (token !== undefined && token !== '') {
-        const session = await tryToken(config, state, token, 'header');
-        if (session !== undefined) return session;
-      }
-    }
+  const fromCookie = (): MaybePromise<Session> => {
     const cookieHeader = transport.getRequestHeader('cookie');
     const token = cookieHeader === undefined ? undefined : readCookie(cookieHeader, config.name);
-    if (token !== undefined && token !== '') {
-      const session = await tryToken(config, state, token, 'cookie');
-      if (session !== undefined) return session;
-    }
-  }
-  state.persisted = false;
-  state.sealedWithOldPassword = false;
-  return freshSession(config);
+    if (token === undefined || token === '') return fresh();
+    return chain(tryToken(config, state, token, 'cookie'), (session) => session ?? fresh());
+  };
+  const headerToken =
+    config.sessionHeader === false ? undefined : transport.getRequestHeader(config.sessionHeader);
+  if (headerToken === undefined || headerToken === '') return fromCookie();
+  // An invalid header falls back to the cookie.
+  return chain(
+    tryToken(config, state, headerToken, 'header'),
+    (session) => session ?? fromCookie(),
+  );
 }
 
 /** The request's session; loads it once, however many callers ask at the same time. */
@@ -209,19 +221,31 @@ export function getSession<T extends SessionDataT>(
   }
   const state = stateOf(request, resolved.name);
   if (state.session !== undefined) return Promise.resolve(state.session as Session<T>);
-  const generation = state.generation;
-  state.loading ??= loadSession(request, resolved, state).then(
-    (session) => {
-      if (state.generation !== generation) return session;
-      state.session = session;
-      state.loading = undefined;
-      return session;
-    },
-    (error: unknown) => {
-      if (state.generation === generation) state.loading = undefined;
-      throw error;
-    },
-  );
+  if (state.loading === undefined) {
+    let loaded: MaybePromise<Session>;
+    try {
+      loaded = loadSession(request, resolved, state);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (!(loaded instanceof Promise)) {
+      state.session = loaded;
+      return Promise.resolve(loaded as Session<T>);
+    }
+    const generation = state.generation;
+    state.loading = loaded.then(
+      (session) => {
+        if (state.generation !== generation) return session;
+        state.session = session;
+        state.loading = undefined;
+        return session;
+      },
+      (error: unknown) => {
+        if (state.generation === generation) state.loading = undefined;
+        throw error;
+      },
+    );
+  }
   return state.loading as Promise<Session<T>>;
 }
 
@@ -370,11 +394,7 @@ export async function sealSession(request: RequestContext, config: SessionConfig
  *   `ERR_COOKIE_INVALID`, `ERR_COOKIE_TOO_LARGE`, `ERR_DATA_INVALID`
  */
 export function unsealSession(config: SessionConfig, token: string): Promise<Session> {
-  try {
-    return openToken(resolveConfig(config), token);
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
+  return toPromise(() => openToken(resolveConfig(config), token));
 }
 
 /**
