@@ -40,6 +40,7 @@ function panel({ x, y, width, title, unit, rows }) {
 
 export function render() {
   const iron = read('bench/results/iron.json');
+  const workerd = read('bench/results/iron-workerd.json');
   const http = read('bench/results/http.json');
   const names = Object.fromEntries(iron.libraries.map((l) => [l.id, l.name]));
   const ironRows = (caseId) =>
@@ -95,15 +96,17 @@ export function render() {
     `</svg>\n`;
   mkdirSync(new URL('docs/', root), { recursive: true });
   writeFileSync(new URL('docs/benchmarks.svg', root), svg);
-  return { iron, http, names };
+  return { iron, workerd, http, names };
 }
+
+const cpu = (micros) => (micros === undefined ? '–' : micros.toFixed(1));
 
 function ratio(a, b) {
   return `${(a / b).toFixed(1)}×`;
 }
 
 /** The README section: tables of the last run, the targets, and the chart. */
-export function readmeSection({ iron, http, names }) {
+export function readmeSection({ iron, workerd, http, names }) {
   const m = iron.machine;
   const lines = [];
   lines.push(
@@ -131,22 +134,35 @@ export function readmeSection({ iron, http, names }) {
     'across requests: sealed-session answers it from its bounded cache of verified tokens',
     '(expiry rechecked on every hit, a fresh copy of the data each time).',
     '',
-    '**HTTP** (each server in its own process on 127.0.0.1, autocannon, ' +
-      `${http.config.connections} connections; requests/s):`,
+    '**The WebCrypto backend in workerd** (Miniflare), where it runs (on Node the package picks',
+    'node:crypto); fresh tokens, ops/s:',
     '',
-    '| server | read | sealed-session ÷ it | write | sealed-session ÷ it |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| library | seal | unseal |',
+    '| --- | ---: | ---: |',
+    `| sealed-session (WebCrypto) | ${fmt(workerd.result.ours.seal)} | ${fmt(workerd.result.ours.unseal)} |`,
+    `| iron-webcrypto 1.x | ${fmt(workerd.result.iwc1.seal)} | ${fmt(workerd.result.iwc1.unseal)} |`,
+    '',
+    '**HTTP** (each server in its own process on 127.0.0.1, autocannon, ' +
+      `${http.config.connections} connections, pipelining ${http.config.pipelining}; ` +
+      "requests/s, and the server's CPU time per request):",
+    '',
+    '| server | read | ÷ | CPU µs | write | ÷ | CPU µs |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   const ours = http.results['sealed-session'];
   for (const [name, r] of Object.entries(http.results)) {
     lines.push(
-      `| ${name} | ${fmt(r.read)} | ${ratio(ours.read, r.read)} | ${fmt(r.write)} | ${ratio(ours.write, r.write)} |`,
+      `| ${name} | ${fmt(r.read)} | ${ratio(ours.read, r.read)} | ${cpu(r.readCpu)} | ${fmt(r.write)} | ${ratio(ours.write, r.write)} | ${cpu(r.writeCpu)} |`,
     );
   }
   lines.push(
     '',
     '"bare-node-http" does the same response work with a cookie of the same size and no',
-    'session: the ratio against it is what the session costs.',
+    'session: the ratio against it is what the session costs. "÷" is sealed-session\'s',
+    "requests/s divided by that server's; the targets below use the median of per-round",
+    'ratios. Pipelining keeps the load generator (on the same two cores) from being the',
+    'bottleneck; CPU µs per request is measured from the server process and is the',
+    'steadiest number here.',
     '',
     '**Targets** (from the project issues), as measured in this run:',
     '',
@@ -155,6 +171,9 @@ export function readmeSection({ iron, http, names }) {
     lines.push(
       `- ${t.pass ? '✅' : '❌'} ${names[t.library]} ${t.case} ≥ ${t.target}× ${names[t.versus]}: ${t.actual.toFixed(1)}×`,
     );
+  }
+  for (const t of workerd.targets) {
+    lines.push(`- ${t.pass ? '✅' : '❌'} ${t.label}: ${t.ratio.toFixed(1)}×`);
   }
   for (const t of http.targets) {
     lines.push(`- ${t.pass ? '✅' : '❌'} HTTP ${t.label}: ${t.ratio.toFixed(2)}×`);

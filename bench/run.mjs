@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: the Fe26.2 benchmark, then the HTTP benchmark, each in its own process,
+ * `npm run bench`: the Fe26.2 benchmarks (Node, then workerd for the WebCrypto backend),
+ * then the HTTP benchmark, each in its own process,
  * then the chart and README section from their results. Not a test: nothing here fails
  * on a missed target (the benchmarks print PASS/FAIL).
  */
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 
-for (const script of ['iron.mjs', 'http.mjs', 'chart.mjs']) {
+for (const script of ['iron.mjs', 'iron-workerd.mjs', 'http.mjs', 'chart.mjs']) {
   console.log(`\n=== ${script} ===`);
   const { status } = spawnSync(process.execPath, [here(script)], {
     stdio: 'inherit',
