@@ -23,7 +23,8 @@ const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
 
-export async function benchWorkerd({ log = console.log } = {}) {
+/** Bundles the benchmark worker for workerd and starts it; `call` runs one batch. */
+export async function startBenchWorker() {
   const outfile = join(mkdtempSync(join(tmpdir(), 'sealed-session-bench-')), 'worker.js');
   await build({
     entryPoints: [here('./workerd/worker.mjs')],
@@ -48,6 +49,11 @@ export async function benchWorkerd({ log = console.log } = {}) {
     if (response.status !== 200) throw new Error(`${lib} ${op}: ${response.status}`);
     return response.json();
   };
+  return { call, dispose: () => mf.dispose() };
+}
+
+export async function benchWorkerd({ log = console.log } = {}) {
+  const { call, dispose } = await startBenchWorker();
   const libs = ['ours', 'iwc1'];
   const samples = { ours: { seal: [], unseal: [] }, iwc1: { seal: [], unseal: [] } };
   try {
@@ -70,7 +76,7 @@ export async function benchWorkerd({ log = console.log } = {}) {
       }
     }
   } finally {
-    await mf.dispose();
+    await dispose();
   }
   const result = {};
   for (const lib of libs) {
