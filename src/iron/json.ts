@@ -74,15 +74,19 @@ function isLosslessJson(root: unknown): boolean {
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return false;
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record);
-    // Symbol keys and non-enumerable properties would silently disappear.
-    if (keys.length !== Reflect.ownKeys(record).length) return false;
-    for (const key of keys) {
+    // for-in sees exactly the own enumerable string keys here: the prototype is
+    // Object.prototype or null, and neither has enumerable properties (checked below).
+    let enumerable = 0;
+    for (const key in record) {
+      enumerable++;
       if (isDangerousKey(record, key)) return false;
       const child = record[key];
       // An undefined property is dropped, as every JSON user expects.
       if (child !== undefined) stack.push(child);
     }
+    // Symbol keys, non-enumerable properties and inherited enumerable ones (a polluted
+    // Object.prototype) would change what JSON writes: the counts then differ.
+    if (enumerable !== Reflect.ownKeys(record).length) return false;
   }
   return true;
 }
