@@ -6,7 +6,7 @@
  *
  *   npm run build && node bench/iron-workerd.mjs [--rounds 7] [--batch 400]
  */
-import { build } from 'esbuild';
+import { bundleForWorkerd } from '../tools/bundle-workerd.mjs';
 import { Miniflare } from 'miniflare';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,20 +26,7 @@ const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length 
 /** Bundles the benchmark worker for workerd and starts it; `call` runs one batch. */
 export async function startBenchWorker() {
   const outfile = join(mkdtempSync(join(tmpdir(), 'sealed-session-bench-')), 'worker.js');
-  await build({
-    entryPoints: [here('./workerd/worker.mjs')],
-    outfile,
-    bundle: true,
-    platform: 'neutral',
-    format: 'esm',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['browser', 'module', 'main'],
-    // The repository's tsconfig maps #crypto-backend to the node sources for type checking;
-    // the bundle must resolve it through package.json "imports", as a user's bundle does.
-    tsconfigRaw: {},
-    logLevel: 'silent',
-  });
+  await bundleForWorkerd({ entry: here('./workerd/worker.mjs'), outfile });
   const bundle = readFileSync(outfile, 'utf8');
   rmSync(dirname(outfile), { recursive: true, force: true });
   if (bundle.includes('node:crypto')) throw new Error('the workerd bundle pulled in node:crypto');

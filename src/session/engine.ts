@@ -325,7 +325,7 @@ export async function updateSession<T extends SessionDataT>(
 ): Promise<Session<T>> {
   const resolved = resolveConfig(config);
   const state = stateOf(request, resolved.name);
-  const session = (state.session ?? (await getSession(request, config))) as Session<T>;
+  const session = await getSession<T>(request, config);
   const patch: unknown = typeof update === 'function' ? update(session.data) : update;
   // JavaScript callers may pass null, or a non-object from an update function.
   if (typeof patch === 'object' && patch !== null) mergeInto(session.data, patch);
@@ -368,7 +368,7 @@ export async function regenerateSession<T extends SessionDataT>(
 ): Promise<Session<T>> {
   const resolved = resolveConfig(config);
   const state = stateOf(request, resolved.name);
-  const current = state.session ?? (await getSession(request, config));
+  const current = await getSession(request, config);
   const next: Session<T> = {
     id: resolved.generateId(),
     createdAt: Date.now(),
@@ -381,10 +381,8 @@ export async function regenerateSession<T extends SessionDataT>(
 
 /** Seals the request's session into a token (loading it first if needed). */
 export async function sealSession(request: RequestContext, config: SessionConfig): Promise<string> {
-  const resolved = resolveConfig(config);
-  const state = stateOf(request, resolved.name);
-  const session = state.session ?? (await getSession(request, config));
-  return sealPayload(resolved, session);
+  const session = await getSession(request, config);
+  return sealPayload(resolveConfig(config), session);
 }
 
 /**

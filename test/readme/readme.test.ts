@@ -20,10 +20,10 @@ import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, workerdConditions } from '../runtimes/runners.js';
+import { bundleForWorkerd } from '../../tools/bundle-workerd.mjs';
+import { assertBuilt } from '../runtimes/runners.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const README = join(ROOT, 'README.md');
@@ -373,22 +373,7 @@ const underDeno = serverRunner((file) => ({
 /** Bundled as wrangler does (workerd conditions, no nodejs_compat), run in Miniflare. */
 const underWorkerd: Runner = async (file, expectation) => {
   const scriptPath = join(scratch, 'worker.bundle.js');
-  await build({
-    absWorkingDir: scratch,
-    entryPoints: [join(scratch, file)],
-    outfile: scriptPath,
-    bundle: true,
-    platform: 'neutral',
-    format: 'esm',
-    target: 'es2022',
-    conditions: [...workerdConditions],
-    // `cookie` has only `main`, which a neutral build does not read by default.
-    mainFields: ['browser', 'module', 'main'],
-    // The repository's tsconfig `paths` (seen through the symlink) would override the
-    // package's `imports`; a published copy has no tsconfig (see ../runtimes/runners.ts).
-    tsconfigRaw: {},
-    logLevel: 'silent',
-  });
+  await bundleForWorkerd({ entry: join(scratch, file), outfile: scriptPath, workingDir: scratch });
   const mf = new Miniflare({
     modules: true,
     scriptPath,

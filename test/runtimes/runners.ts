@@ -19,7 +19,7 @@ import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleForWorkerd } from '../../tools/bundle-workerd.mjs';
 import { Miniflare } from 'miniflare';
 
 export type RuntimeName = 'node' | 'bun' | 'deno' | 'workerd';
@@ -266,7 +266,6 @@ export const runInDeno: Runner = cliRunner('deno', (dir) => ({
 }));
 
 /** Conditions of the workerd build, as wrangler uses them. */
-export const workerdConditions: readonly string[] = Object.freeze(['workerd', 'worker', 'browser']);
 
 /**
  * workerd through Miniflare: entries/worker.js and the package bundled by esbuild for the
@@ -279,25 +278,7 @@ export const runInWorkerd: Runner = async (job) => {
   const timeoutMs = job.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {
     const scriptPath = join(dir, 'worker.bundle.js');
-    await build({
-      absWorkingDir: dir,
-      entryPoints: [join(dir, 'worker.js')],
-      outfile: scriptPath,
-      bundle: true,
-      platform: 'neutral',
-      format: 'esm',
-      target: 'es2022',
-      conditions: [...workerdConditions],
-      // `neutral` resolves no package.json main fields by default; dependencies without an
-      // `exports` map (cookie, which the session entries use) need `main`, as wrangler does.
-      mainFields: ['browser', 'module', 'main'],
-      // The package is reached through a symlink into the repository, whose tsconfig maps
-      // `#crypto-backend` to the node sources for type checking; esbuild honours tsconfig
-      // `paths`, which would override the package's `imports`. A published copy ships no
-      // tsconfig, so none is used here either.
-      tsconfigRaw: {},
-      logLevel: 'silent',
-    });
+    await bundleForWorkerd({ entry: join(dir, 'worker.js'), outfile: scriptPath, workingDir: dir });
     const mf = new Miniflare({
       modules: true,
       scriptPath,
