@@ -1,6 +1,6 @@
 // Runtime conformance of the Fetch adapter (`sealed-session/fetch`) with the session API of
-// `sealed-session`: plain ESM with no imports, so Bun, Deno, workerd and Node run the very
-// same file against the package as each of them resolves it.
+// `sealed-session`: plain ESM importing only ./checks.js, so Bun, Deno, workerd and Node run
+// the very same file against the package as each of them resolves it.
 //
 // run(modules, input) takes { 'sealed-session': namespace, 'sealed-session/fetch': namespace,
 // 'sealed-session/iron'?: namespace (only to report the crypto backend) } and, optionally, a
@@ -13,46 +13,12 @@
 //     runtimeToken, runtimeSession }
 // where runtimeToken is a session sealed here, for Node to unseal.
 
+import { TOKEN_SHAPE, assert, assertDeepEqual, describeError } from './checks.js';
+
 const PASSWORD = 'fetch_conformance_password_of_more_than_32_chars';
 const ORIGIN = 'http://localhost';
 
-/** Fe26.2 token grammar (DESIGN.md §2.1): eight `*`-separated fields. */
-const TOKEN_SHAPE = /^Fe26\.2\*\w*\*[0-9a-f]*\*[\w-]{22}\*[\w-]+\*\d*\*[0-9a-f]*\*[\w-]{43}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-class CheckFailed extends Error {}
-
-function assert(condition, message) {
-  if (!condition) throw new CheckFailed(message);
-}
-
-/** JSON with sorted keys: equal for deeply equal JSON values. */
-function canonical(value) {
-  return JSON.stringify(value, (_key, v) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, v[k]]),
-        )
-      : v,
-  );
-}
-
-function assertDeepEqual(actual, expected, what) {
-  const a = canonical(actual);
-  const e = canonical(expected);
-  assert(a === e, `${what}: expected ${e}, got ${String(a).slice(0, 300)}`);
-}
-
-function describeError(error) {
-  if (error instanceof CheckFailed) return error.message;
-  if (error !== null && typeof error === 'object') {
-    const { name, code, message } = error;
-    return `threw ${String(name)}${code === undefined ? '' : ` ${String(code)}`}: ${String(message)}`;
-  }
-  return `threw ${String(error)}`;
-}
 
 /** A Set-Cookie header: name, value, attributes by lower-cased name (flags map to ''). */
 function parseSetCookie(header) {

@@ -1,6 +1,6 @@
 // Runtime conformance of `sealed-session/iron`: a faithful subset of the iron suite, in
-// plain ESM with no imports, so Bun, Deno, workerd and Node run the very same file against
-// the package as each of them resolves it (export conditions and all).
+// plain ESM importing only ./checks.js, so Bun, Deno, workerd and Node run the very same
+// file against the package as each of them resolves it (export conditions and all).
 //
 // run(iron, input) takes the module namespace of `sealed-session/iron` and, optionally,
 // fixtures made by Node in the test process (see test/runtimes/runtimes.test.ts):
@@ -8,6 +8,8 @@
 // It never throws for a failed check; it returns
 //   { passed, failed, failures: [names], skipped: [names], details, backend, runtime, runtimeToken }
 // where runtimeToken is sealed here, for Node to unseal.
+
+import { TOKEN_SHAPE, assert, assertDeepEqual, describeError } from './checks.js';
 
 /** @hapi/iron's published vector (DESIGN.md §2.1). */
 const HAPI_PASSWORD = 'some_not_random_password_that_is_also_long_enough';
@@ -28,34 +30,6 @@ const LARGE = {
   list: Array.from({ length: 50 }, (_, i) => i),
 };
 
-/** Fe26.2 token grammar (DESIGN.md §2.1): eight `*`-separated fields. */
-const TOKEN_SHAPE = /^Fe26\.2\*\w*\*[0-9a-f]*\*[\w-]{22}\*[\w-]+\*\d*\*[0-9a-f]*\*[\w-]{43}$/;
-
-class CheckFailed extends Error {}
-
-function assert(condition, message) {
-  if (!condition) throw new CheckFailed(message);
-}
-
-/** JSON with sorted keys: equal for deeply equal JSON values. */
-function canonical(value) {
-  return JSON.stringify(value, (_key, v) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, v[k]]),
-        )
-      : v,
-  );
-}
-
-function assertDeepEqual(actual, expected, what) {
-  const a = canonical(actual);
-  const e = canonical(expected);
-  assert(a === e, `${what}: expected ${e.slice(0, 200)}, got ${String(a).slice(0, 200)}`);
-}
-
 /** Replaces the character at `index` of `text` by a different base64url character. */
 function flipAt(text, index) {
   const c = text[index];
@@ -72,15 +46,6 @@ function tamperField(token, field) {
 
 function bytesFrom(list) {
   return Uint8Array.from(list);
-}
-
-function describeError(error) {
-  if (error instanceof CheckFailed) return error.message;
-  if (error !== null && typeof error === 'object') {
-    const { name, code, message } = error;
-    return `threw ${String(name)}${code === undefined ? '' : ` ${String(code)}`}: ${String(message)}`;
-  }
-  return `threw ${String(error)}`;
 }
 
 /**
