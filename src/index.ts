@@ -131,6 +131,7 @@ export type {
   SessionData,
   SessionDataT,
   SessionManager,
+  SessionMiddlewareOptions,
   SessionRejection,
   SessionUpdate,
 } from './session/types.js';

@@ -6,7 +6,12 @@ import { SessionError } from '../errors.js';
 import type { NodeRequestLike, NodeResponseLike } from '../http/host-types.js';
 import { nodeTransport } from '../http/transports.js';
 import * as engine from '../session/engine.js';
-import type { SessionConfig, SessionDataT, SessionManager } from '../session/types.js';
+import type {
+  SessionConfig,
+  SessionDataT,
+  SessionManager,
+  SessionMiddlewareOptions,
+} from '../session/types.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- Express types requests through this global namespace
@@ -29,14 +34,17 @@ export type RequestWithSession<T extends SessionDataT = SessionDataT> = NodeRequ
  * `await req.session.update(...)`, `await req.session.clear()`.
  *
  * @param config - the session configuration
+ * @param options - `saveUninitialized` (see {@link SessionMiddlewareOptions})
  * @throws (via `next(error)`) SessionError for a bad configuration; a bad cookie never errors
  */
 export function sessionMiddleware(
   config: SessionConfig,
+  options: SessionMiddlewareOptions = {},
 ): (req: NodeRequestLike, res: NodeResponseLike, next: (error?: unknown) => void) => void {
+  const saveUninitialized = options.saveUninitialized ?? true;
   return (req, res, next) => {
     engine
-      .useSession(engine.createRequestContext(nodeTransport(req, res)), config)
+      .useSession(engine.createRequestContext(nodeTransport(req, res)), config, saveUninitialized)
       .then((manager) => {
         (req as RequestWithSession).session = manager;
         next();

@@ -6,7 +6,12 @@ import { identityOf, replaceSetCookie } from '../cookie/set-cookie.js';
 import { writeSetCookie } from '../http/transports.js';
 import * as engine from '../session/engine.js';
 import type { SessionTransport } from '../session/transport.js';
-import type { SessionConfig, SessionDataT, SessionManager } from '../session/types.js';
+import type {
+  SessionConfig,
+  SessionDataT,
+  SessionManager,
+  SessionMiddlewareOptions,
+} from '../session/types.js';
 
 /** The context variables the middleware sets, for `new Hono<SessionEnv<MyData>>()`. */
 export interface SessionEnv<T extends SessionDataT = SessionDataT> {
@@ -19,10 +24,13 @@ export interface SessionEnv<T extends SessionDataT = SessionDataT> {
  * the handler is done: one Set-Cookie per cookie, however many updates.
  *
  * @param config - the session configuration
+ * @param options - `saveUninitialized` (see {@link SessionMiddlewareOptions})
  */
 export function sessionMiddleware<T extends SessionDataT = SessionDataT>(
   config: SessionConfig,
+  options: SessionMiddlewareOptions = {},
 ): MiddlewareHandler<SessionEnv<T>> {
+  const saveUninitialized = options.saveUninitialized ?? true;
   return async (c, next) => {
     let cookies: string[] = [];
     let applied = false;
@@ -33,7 +41,10 @@ export function sessionMiddleware<T extends SessionDataT = SessionDataT>(
       },
       headersSent: () => applied,
     };
-    c.set('session', await engine.useSession<T>(engine.createRequestContext(transport), config));
+    c.set(
+      'session',
+      await engine.useSession<T>(engine.createRequestContext(transport), config, saveUninitialized),
+    );
     await next();
     applied = true;
     if (cookies.length === 0) return;

@@ -397,17 +397,19 @@ export function unsealSession(config: SessionConfig, token: string): Promise<Ses
 
 /**
  * The session with live accessors and write operations. A new session is written at once
- * so its id holds from the next request on; an unchanged existing one writes nothing,
- * unless it was sealed under a password id that no longer seals (then it is resealed).
+ * (unless `saveUninitialized` is false: then at its first change) so its id holds from the
+ * next request on; an unchanged existing one writes nothing, unless it was sealed under a
+ * password id that no longer seals (then it is resealed).
  */
 export async function useSession<T extends SessionDataT>(
   request: RequestContext,
   config: SessionConfig,
+  saveUninitialized = true,
 ): Promise<SessionManager<T>> {
   const resolved = resolveConfig(config);
   const state = stateOf(request, resolved.name);
   const session = await getSession<T>(request, config);
-  if (!state.persisted || state.sealedWithOldPassword) {
+  if ((!state.persisted && saveUninitialized) || state.sealedWithOldPassword) {
     await writeSession(request, resolved, state, session);
   }
   return new LiveSession<T>(request, config, state);

@@ -103,3 +103,15 @@ export interface SessionManager<T extends SessionDataT = SessionDataT> {
   /** Keeps the data under a new id and creation time (call it after sign-in). */
   regenerate(): Promise<SessionManager<T>>;
 }
+
+/** Options of the Express and Hono middleware. */
+export interface SessionMiddlewareOptions {
+  /**
+   * Write a new session's cookie on every request that lacks one, as `useSession` does,
+   * so its id holds from the next request on. `false` writes it only once the session
+   * changes (`update`, `regenerate`): routes that never touch the session stay free of
+   * Set-Cookie (and cacheable), and a visitor's id is new on each request until then.
+   * @default true
+   */
+  readonly saveUninitialized?: boolean | undefined;
+}
