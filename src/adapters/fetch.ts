@@ -6,7 +6,7 @@ import { mergeSetCookies } from '../cookie/set-cookie.js';
 import { kRequest, type HTTPEvent } from '../http/event.js';
 import { createRequestContext, type RequestContext } from '../session/engine.js';
 import { toResponseParts, type EventHandler } from '../http/handler.js';
-import { headersTransport } from '../http/transports.js';
+import { headersTransport, putSetCookies } from '../http/transports.js';
 
 class FetchEvent implements HTTPEvent {
   readonly context: Record<string, unknown> = {};
@@ -47,16 +47,17 @@ class FetchEvent implements HTTPEvent {
 }
 
 function withHeaders(response: Response, headers: Headers): Response {
-  if ([...headers.keys()].length === 0) return response;
+  if (headers.keys().next().done === true) return response;
   // Responses from fetch() have immutable headers; a copy always accepts ours.
   const copy = new Response(response.body, response);
   for (const [name, value] of headers) {
     if (name !== 'set-cookie') copy.headers.set(name, value);
   }
   // A cookie the handler's Response sets itself wins over the session's for the same cookie.
-  const cookies = mergeSetCookies(headers.getSetCookie(), response.headers.getSetCookie());
-  copy.headers.delete('set-cookie');
-  for (const cookie of cookies) copy.headers.append('set-cookie', cookie);
+  putSetCookies(
+    copy.headers,
+    mergeSetCookies(headers.getSetCookie(), response.headers.getSetCookie()),
+  );
   return copy;
 }
 
@@ -93,8 +94,7 @@ export function toWebHandler(
       // Session cookies already written stay, as on the node adapter and in h3: a session
       // cleared before the failure must still be deleted in the browser.
       const headers = new Headers({ 'content-type': 'text/plain; charset=utf-8' });
-      for (const cookie of event.responseHeaders.getSetCookie())
-        headers.append('set-cookie', cookie);
+      putSetCookies(headers, event.responseHeaders.getSetCookie());
       return new Response('Internal Server Error', { status: 500, headers });
     }
     event.responded = true;

@@ -2,8 +2,8 @@
  * `sealed-session/hono`: Hono middleware; handlers read the session with `c.get('session')`.
  */
 import type { MiddlewareHandler } from 'hono';
-import { identityOf, replaceSetCookie } from '../cookie/set-cookie.js';
-import { writeSetCookie } from '../http/transports.js';
+import { mergeSetCookies, replaceSetCookie } from '../cookie/set-cookie.js';
+import { putSetCookies } from '../http/transports.js';
 import * as engine from '../session/engine.js';
 import type { SessionTransport } from '../session/transport.js';
 import type {
@@ -48,12 +48,15 @@ export function sessionMiddleware<T extends SessionDataT = SessionDataT>(
     await next();
     applied = true;
     if (cookies.length === 0) return;
+    // A cookie the handler set itself wins over the session's for the same cookie, as on
+    // the node and fetch adapters.
+    const merged = mergeSetCookies(cookies, c.res.headers.getSetCookie());
     try {
-      for (const cookie of cookies) writeSetCookie(c.res.headers, cookie, identityOf(cookie));
+      putSetCookies(c.res.headers, merged);
     } catch {
       // A Response from fetch() has immutable headers: answer with a copy that takes them.
       c.res = new Response(c.res.body, c.res);
-      for (const cookie of cookies) writeSetCookie(c.res.headers, cookie, identityOf(cookie));
+      putSetCookies(c.res.headers, merged);
     }
   };
 }

@@ -9,7 +9,7 @@ import { kRequest, type HTTPEvent } from '../http/event.js';
 import { createRequestContext, type RequestContext } from '../session/engine.js';
 import type { EventHandler } from '../http/handler.js';
 import { toResponseParts } from '../http/handler.js';
-import { nodeTransport } from '../http/transports.js';
+import { nodeTransport, setCookiesOf } from '../http/transports.js';
 
 class NodeEvent implements HTTPEvent {
   readonly context: Record<string, unknown> = {};
@@ -71,11 +71,8 @@ async function sendResponse(res: ServerResponse, value: Response): Promise<void>
   }
   const cookies = value.headers.getSetCookie();
   if (cookies.length > 0) {
-    const previous = res.getHeader('set-cookie');
-    const list =
-      previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
     // A cookie the handler's Response sets itself wins over the session's for the same cookie.
-    res.setHeader('set-cookie', mergeSetCookies(list, cookies));
+    res.setHeader('set-cookie', mergeSetCookies(setCookiesOf(res), cookies));
   }
   res.end(value.body === null ? undefined : Buffer.from(await value.arrayBuffer()));
 }

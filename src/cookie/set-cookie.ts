@@ -21,7 +21,7 @@ function sameIdentity(a: CookieIdentity, b: CookieIdentity): boolean {
 }
 
 /** Reads name, Domain and Path from a serialized Set-Cookie header. */
-export function identityOf(header: string): CookieIdentity {
+function identityOf(header: string): CookieIdentity {
   const { name, domain, path } = parseSetCookie(header);
   return { name, domain, path };
 }

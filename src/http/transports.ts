@@ -16,10 +16,7 @@ export function nodeTransport(req: NodeRequestLike, res: NodeResponseLike): Sess
       return Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value;
     },
     setCookie(header: string, identity: CookieIdentity) {
-      const previous = res.getHeader('set-cookie');
-      const list =
-        previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
-      res.setHeader('set-cookie', replaceSetCookie(list, header, identity));
+      res.setHeader('set-cookie', replaceSetCookie(setCookiesOf(res), header, identity));
     },
     headersSent() {
       return res.headersSent;
@@ -44,13 +41,23 @@ export function headersTransport(
   };
 }
 
+/** The Set-Cookie headers a Node response holds so far, as a list. */
+export function setCookiesOf(res: NodeResponseLike): string[] {
+  const value = res.getHeader('set-cookie');
+  return value === undefined ? [] : Array.isArray(value) ? value : [String(value)];
+}
+
+/** Makes `cookies` the Set-Cookie headers of `headers`, keeping every other header. */
+export function putSetCookies(headers: MutableHeadersLike, cookies: readonly string[]): void {
+  headers.delete('set-cookie');
+  for (const value of cookies) headers.append('set-cookie', value);
+}
+
 /** Replaces the Set-Cookie for `identity` in `headers`, keeping every other header. */
 export function writeSetCookie(
   headers: MutableHeadersLike,
   header: string,
   identity: CookieIdentity,
 ): void {
-  const next = replaceSetCookie(headers.getSetCookie(), header, identity);
-  headers.delete('set-cookie');
-  for (const value of next) headers.append('set-cookie', value);
+  putSetCookies(headers, replaceSetCookie(headers.getSetCookie(), header, identity));
 }

@@ -51,11 +51,6 @@ export class LruCache<K, V> {
     this.#old.delete(key);
   }
 
-  clear(): void {
-    this.#young.clear();
-    this.#old.clear();
-  }
-
   #promote(key: K, value: V): void {
     if (this.#young.size >= this.#generationSize) {
       this.#old = this.#young;

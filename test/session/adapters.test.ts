@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { eventHandler, isSessionError, useSession, type AnyHTTPEvent } from '../../src/index.js';
 import { toWebHandler } from '../../src/adapters/fetch.js';
 import { toNodeListener } from '../../src/adapters/node.js';
+import { Hono } from 'hono';
+import { sessionMiddleware as honoSession, type SessionEnv } from '../../src/adapters/hono.js';
 
 const password = 'adapter-tests-password-0123456789-abcdef';
 
@@ -62,6 +64,22 @@ describe("a handler's own Set-Cookie for the session cookie", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("Hono: a handler's own Set-Cookie for the session cookie", () => {
+  it("one h3 cookie, the handler's, and the other cookie kept, as on node and fetch", async () => {
+    const app = new Hono<SessionEnv>();
+    app.use(honoSession({ password }));
+    app.get('/', (c) => {
+      c.header('set-cookie', 'h3=handler-value; Path=/', { append: true });
+      c.header('set-cookie', 'other=1; Path=/', { append: true });
+      return c.text('ok');
+    });
+    const response = await app.request('http://localhost/');
+    const cookies = response.headers.getSetCookie();
+    expect(cookies.filter((c) => c.startsWith('h3='))).toEqual(['h3=handler-value; Path=/']);
+    expect(cookies).toContain('other=1; Path=/');
   });
 });
 
