@@ -40,3 +40,50 @@ export function describeError(error) {
   }
   return `threw ${String(error)}`;
 }
+
+/**
+ * Named checks and their outcome: `check(name, fn)` runs one (a thrown error or a failed
+ * expectation fails it, never the run), `skipped` collects those that could not run, and
+ * `result(extra)` gives the summary every conformance module returns.
+ */
+export function createReport() {
+  const passed = [];
+  const failures = [];
+  const skipped = [];
+  const details = {};
+  return {
+    skipped,
+    async check(name, fn) {
+      try {
+        await fn();
+        passed.push(name);
+      } catch (error) {
+        failures.push(name);
+        details[name] = describeError(error);
+      }
+    },
+    result(extra) {
+      return {
+        passed: passed.length,
+        failed: failures.length,
+        failures,
+        skipped,
+        details,
+        runtime: runtimeName(),
+        ...extra,
+      };
+    },
+  };
+}
+
+/** The runtime running this module, as it names itself. */
+function runtimeName() {
+  const g = globalThis;
+  if (g.navigator !== undefined && typeof g.navigator.userAgent === 'string') {
+    return g.navigator.userAgent;
+  }
+  if (g.process !== undefined && g.process.versions !== undefined) {
+    return `Node.js/${String(g.process.versions.node)}`;
+  }
+  return 'unknown';
+}

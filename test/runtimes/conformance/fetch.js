@@ -13,7 +13,7 @@
 //     runtimeToken, runtimeSession }
 // where runtimeToken is a session sealed here, for Node to unseal.
 
-import { TOKEN_SHAPE, assert, assertDeepEqual, describeError } from './checks.js';
+import { TOKEN_SHAPE, assert, assertDeepEqual, createReport, describeError } from './checks.js';
 
 const PASSWORD = 'fetch_conformance_password_of_more_than_32_chars';
 const ORIGIN = 'http://localhost';
@@ -82,22 +82,9 @@ function tamper(token, field) {
 export async function run(modules, input = {}) {
   const root = modules['sealed-session'];
   const web = modules['sealed-session/fetch'];
-  const passed = [];
-  const failures = [];
-  const skipped = [];
-  const details = {};
+  const { check, skipped, result } = createReport();
   let runtimeToken;
   let runtimeSession;
-
-  async function check(name, fn) {
-    try {
-      await fn();
-      passed.push(name);
-    } catch (error) {
-      failures.push(name);
-      details[name] = describeError(error);
-    }
-  }
 
   const node = input.node;
   const rejections = [];
@@ -332,26 +319,9 @@ export async function run(modules, input = {}) {
     assert(errors.length === 0, errors.join('; '));
   });
 
-  return {
-    passed: passed.length,
-    failed: failures.length,
-    failures,
-    skipped,
-    details,
+  return result({
     backend: modules['sealed-session/iron']?.backend,
-    runtime: runtimeName(),
     runtimeToken,
     runtimeSession,
-  };
-}
-
-function runtimeName() {
-  const g = globalThis;
-  if (g.navigator !== undefined && typeof g.navigator.userAgent === 'string') {
-    return g.navigator.userAgent;
-  }
-  if (g.process !== undefined && g.process.versions !== undefined) {
-    return `Node.js/${String(g.process.versions.node)}`;
-  }
-  return 'unknown';
+  });
 }

@@ -9,7 +9,7 @@
 //   { passed, failed, failures: [names], skipped: [names], details, backend, runtime, runtimeToken }
 // where runtimeToken is sealed here, for Node to unseal.
 
-import { TOKEN_SHAPE, assert, assertDeepEqual, describeError } from './checks.js';
+import { TOKEN_SHAPE, assert, assertDeepEqual, createReport, describeError } from './checks.js';
 
 /** @hapi/iron's published vector (DESIGN.md §2.1). */
 const HAPI_PASSWORD = 'some_not_random_password_that_is_also_long_enough';
@@ -53,21 +53,8 @@ function bytesFrom(list) {
  * @param {{ node?: Record<string, any> }} [input] fixtures sealed by Node
  */
 export async function run(iron, input = {}) {
-  const passed = [];
-  const failures = [];
-  const skipped = [];
-  const details = {};
+  const { check, skipped, result } = createReport();
   let runtimeToken;
-
-  async function check(name, fn) {
-    try {
-      await fn();
-      passed.push(name);
-    } catch (error) {
-      failures.push(name);
-      details[name] = describeError(error);
-    }
-  }
 
   /** Expects `promise` to reject with a SessionError of `code`, checked by code and brand. */
   async function rejectsWith(promise, code) {
@@ -256,26 +243,9 @@ export async function run(iron, input = {}) {
     assert(TOKEN_SHAPE.test(runtimeToken), 'malformed token');
   });
 
-  return {
-    passed: passed.length,
-    failed: failures.length,
-    failures,
-    skipped,
-    details,
+  return result({
     backend: iron.backend,
-    runtime: runtimeName(),
     runtimeToken,
     runtimeObject: { sealedBy: iron.backend, object: OBJECT, large: LARGE },
-  };
-}
-
-function runtimeName() {
-  const g = globalThis;
-  if (g.navigator !== undefined && typeof g.navigator.userAgent === 'string') {
-    return g.navigator.userAgent;
-  }
-  if (g.process !== undefined && g.process.versions !== undefined) {
-    return `Node.js/${String(g.process.versions.node)}`;
-  }
-  return 'unknown';
+  });
 }
