@@ -26,6 +26,7 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: [
       'src/iron/backend/node.ts',
+      'src/iron/backend/node-aes.ts',
       'src/iron/backend/select-node.ts',
       'src/adapters/node.ts',
       'src/adapters/express.ts',

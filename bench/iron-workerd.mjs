@@ -94,22 +94,19 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(
     `  iron-webcrypto 1.x          seal ${Math.round(result.iwc1.seal)}  unseal ${Math.round(result.iwc1.unseal)}`,
   );
-  const targets = ['seal', 'unseal'].map((op) => ({
-    label: `WebCrypto backend ${op} in workerd ≥ 8× iron-webcrypto 1.x`,
-    ratio: ratios[op],
-    goal: 8,
-    pass: ratios[op] >= 8,
-  }));
-  for (const t of targets) {
+  // Informational: the issue's 8x target for the WebCrypto backend is judged by iron.mjs on
+  // Node. In workerd iron-webcrypto's own WebCrypto calls are native and synchronous, so
+  // the gap between the libraries is narrower there; this shows by how much.
+  for (const op of ['seal', 'unseal']) {
     console.log(
-      `  ${t.pass ? 'PASS' : 'FAIL'}  ${t.label}: ${t.ratio.toFixed(1)}× (median of per-round ratios)`,
+      `  ${op}: ${ratios[op].toFixed(1)}x iron-webcrypto 1.x (median of per-round ratios)`,
     );
   }
   const out = here('./results/iron-workerd.json');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
-    `${JSON.stringify({ benchmark: 'iron-workerd', date: new Date(started).toISOString(), config: { rounds: ROUNDS, batch: BATCH }, result, ratios, targets, samples }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'iron-workerd', date: new Date(started).toISOString(), config: { rounds: ROUNDS, batch: BATCH }, result, ratios, samples }, null, 2)}\n`,
   );
   console.log(`\nwrote ${out}`);
 }

@@ -102,6 +102,7 @@ interface SecretKeys {
 
 /** A token whose MAC verified (or that we sealed), with what it decrypts to. */
 interface VerifiedToken {
+  readonly token: string;
   readonly passwordId: string;
   readonly encryption: RawPassword;
   readonly integrity: RawPassword;
@@ -109,6 +110,9 @@ interface VerifiedToken {
   readonly expiration: number;
   readonly plaintext: string;
 }
+
+/** Characters of an HMAC-SHA256 digest in base64url without padding: a token's last field. */
+const MAC_CHARS = 43;
 
 const invalidToken = (): SessionError =>
   new SessionError('ERR_SEAL_INVALID', 'Not a valid Fe26.2 token');
@@ -124,7 +128,17 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
   // same buffer with a new key, and the old key's entries must not answer for the new one.
   const secrets = new LruCache<string, SecretKeys>(limits.secrets);
   const byteSecrets = new LruCache<string, SecretKeys>(limits.secrets);
+  // Keyed by the token's MAC (its last 43 characters), not the whole token: hashing a
+  // 300-character string on every seal and every miss cost more than the rest of the
+  // lookup. A hit still needs the whole token to be equal (`verifiedToken`), so the cache
+  // answers exactly as one keyed by the token would.
   const verified = new LruCache<string, VerifiedToken>(limits.verifiedTokens);
+
+  function verifiedToken(token: string): VerifiedToken | undefined {
+    if (token.length <= MAC_CHARS) return undefined;
+    const entry = verified.get(token.slice(-MAC_CHARS));
+    return entry?.token === token ? entry : undefined;
+  }
 
   function keysOf(secret: RawPassword): SecretKeys {
     const cache = typeof secret === 'string' ? secrets : byteSecrets;
@@ -296,7 +310,7 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
         return chain(mac.key, (macKey) =>
           chain(backend.mac(macKey, macBase), (digest) => {
             const token = `${macBase}*${mac.salt}*${digest}`;
-            remember(token, pw, options, expiration, plaintext);
+            remember(token, digest, pw, options, expiration, plaintext);
             return token;
           }),
         );
@@ -306,13 +320,15 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
 
   function remember(
     token: string,
+    mac: string,
     pw: NormalizedPassword,
     options: ResolvedOptions,
     expiration: number,
     plaintext: string,
   ): void {
     if (token.length > limits.verifiedTokenLength) return;
-    verified.set(token, {
+    verified.set(mac, {
+      token,
       passwordId: pw.id,
       encryption: snapshot(pw.encryption),
       integrity: snapshot(pw.integrity),
@@ -334,7 +350,7 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     // The same cookie arrives on every request: a token already verified under the same
     // secrets and options skips the crypto. Expiration is checked again on every hit, and
     // each caller parses its own copy of the data.
-    const hit = verified.get(token);
+    const hit = verifiedToken(token);
     if (hit !== undefined) {
       const pw = passwordForUnseal(password, hit.passwordId);
       if (
@@ -386,7 +402,7 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
             (plaintext) => {
               if (plaintext === undefined) throw unsealFailed();
               const value = parseSafe(plaintext);
-              remember(token, pw, options, parsed.expiration, plaintext);
+              remember(token, parsed.hmac, pw, options, parsed.expiration, plaintext);
               return value;
             },
           ),

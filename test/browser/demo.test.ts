@@ -23,8 +23,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PASSWORD = 'browser_test_password_that_is_long_enough_0123';
 const COOKIE_NAME = 'h3';
 
-let browser: Browser;
-let demo: DemoServer;
+let browser: Browser | undefined;
+let demo: DemoServer | undefined;
 let base: string;
 
 beforeAll(async () => {
@@ -50,12 +50,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser.close();
-  await demo.close();
+  // Either may be missing when beforeAll failed; its error is the one to report.
+  await browser?.close();
+  await demo?.close();
 });
 
 /** Runs `body` with a fresh browser context (an empty cookie jar) and one page. */
 async function withPage(body: (page: Page, context: BrowserContext) => Promise<void>) {
+  if (browser === undefined) throw new Error('the browser did not start (see beforeAll)');
   const context = await browser.newContext();
   try {
     await body(await context.newPage(), context);

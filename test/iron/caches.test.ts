@@ -265,6 +265,26 @@ describe('verified-token cache', () => {
     await expectCode(iron.unseal(tampered, PASSWORD), 'ERR_SEAL_UNSEAL_FAILED');
   });
 
+  it('a token with a cached token’s MAC but other fields is verified, not served', async () => {
+    // The cache is found by the MAC (the last field) but answers only the identical token.
+    const { backend, counts, reset } = counting();
+    const iron = engine({}, backend);
+    const token = await iron.seal({ a: 1 }, PASSWORD);
+    const parts = token.split('*');
+    const variants = [
+      // The integrity salt is the one field outside the MAC: a new one must not pass.
+      parts.map((part, i) => (i === 6 ? part.replace(/^./, part[0] === 'a' ? 'b' : 'a') : part)),
+      parts.map((part, i) => (i === 4 ? part.replace(/^./, part[0] === 'A' ? 'B' : 'A') : part)),
+    ].map((fields) => fields.join('*'));
+    for (const variant of variants) {
+      expect(variant.slice(-43)).toBe(token.slice(-43));
+      reset();
+      await expectCode(iron.unseal(variant, PASSWORD), 'ERR_SEAL_UNSEAL_FAILED');
+      expect(counts.mac).toBe(1);
+    }
+    await expect(iron.unseal(token, PASSWORD)).resolves.toEqual({ a: 1 });
+  });
+
   it('an expired token is rejected even when it is in the verified cache', async () => {
     const iron = engine({});
     const token = await iron.seal({ a: 1 }, PASSWORD, { ttl: 1000 });

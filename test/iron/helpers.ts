@@ -11,7 +11,7 @@ import * as IronV2 from 'iron-webcrypto-v2';
 import { expect } from 'vitest';
 import { nodeBackend } from '../../src/iron/backend/node.js';
 import type { CryptoBackend } from '../../src/iron/backend/types.js';
-import { webBackend } from '../../src/iron/backend/web.js';
+import { webBackend, workerdBackend } from '../../src/iron/backend/web.js';
 import { isSessionError, type SessionErrorCode } from '../../src/errors.js';
 import { defaults, type SealOptionsInput } from '../../src/iron/options.js';
 
@@ -30,6 +30,8 @@ export const OTHER_BYTES_32: Uint8Array = Uint8Array.from(
 export const backends: readonly (readonly [string, CryptoBackend])[] = [
   ['node', nodeBackend],
   ['web', webBackend],
+  // The web backend as chosen on workerd: AES always through crypto.subtle.
+  ['workerd', workerdBackend],
 ];
 
 /** A password as the peers take it (our shapes, byte passwords as Uint8Array). */

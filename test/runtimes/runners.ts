@@ -89,6 +89,7 @@ export function assertBuilt(subject = `${PACKAGE_NAME}/iron`): void {
     entry,
     './dist/iron/backend/select-node.js',
     './dist/iron/backend/select-web.js',
+    './dist/iron/backend/select-workerd.js',
   ];
   const missing = required.filter((file) => !existsSync(join(ROOT, file)));
   if (missing.length > 0) {

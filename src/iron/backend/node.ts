@@ -3,8 +3,6 @@
  * tick. Used on Node, Bun and Deno (all implement node:crypto natively).
  */
 import {
-  createCipheriv,
-  createDecipheriv,
   createHmac,
   createSecretKey,
   pbkdf2Sync,
@@ -13,41 +11,25 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { Buffer } from 'node:buffer';
+import { createRandomPool } from '../../internal/random-pool.js';
+import { NodeAesKey } from './node-aes.js';
 import { KEY_BYTES, type CryptoBackend, type KeyAlgorithm } from './types.js';
 
-// Random bytes come from a pool refilled in one call: a 16-byte IV per seal would otherwise
-// cost a syscall-sized call each time.
-const POOL_SIZE = 4096;
-let pool = Buffer.allocUnsafe(0);
-let poolOffset = 0;
+const randomBytes = createRandomPool((target) => randomFillSync(target));
 
-function randomBytes(size: number): Uint8Array {
-  if (size > POOL_SIZE) return randomFillSync(new Uint8Array(size));
-  if (poolOffset + size > pool.length) {
-    pool = randomFillSync(Buffer.allocUnsafe(POOL_SIZE));
-    poolOffset = 0;
-  }
-  // A copy, so a caller can never see bytes handed to another caller.
-  const out = new Uint8Array(pool.subarray(poolOffset, poolOffset + size));
-  pool.fill(0, poolOffset, poolOffset + size);
-  poolOffset += size;
-  return out;
-}
-
-function importKey(raw: Uint8Array): KeyObject {
-  return createSecretKey(raw);
+/** HMAC keys are KeyObjects; AES keys keep their cipher contexts open (see node-aes.ts). */
+function importKey(raw: Uint8Array, algorithm: KeyAlgorithm): KeyObject | NodeAesKey {
+  return algorithm === 'sha256' ? createSecretKey(raw) : new NodeAesKey(raw, algorithm);
 }
 
 export const nodeBackend: CryptoBackend = {
   name: 'node',
   randomBytes,
-  deriveKey(
-    password: string,
-    salt: string,
-    iterations: number,
-    algorithm: KeyAlgorithm,
-  ): KeyObject {
-    return importKey(pbkdf2Sync(password, salt, iterations, KEY_BYTES[algorithm], 'sha1'));
+  deriveKey(password: string, salt: string, iterations: number, algorithm: KeyAlgorithm) {
+    const raw = pbkdf2Sync(password, salt, iterations, KEY_BYTES[algorithm], 'sha1');
+    const key = importKey(raw, algorithm);
+    raw.fill(0);
+    return key;
   },
   importKey,
   mac(key, data) {
@@ -55,18 +37,15 @@ export const nodeBackend: CryptoBackend = {
       .update(data, 'utf8')
       .digest('base64url');
   },
-  encrypt(algorithm, key, iv, plaintext) {
-    const cipher = createCipheriv(algorithm, key as KeyObject, iv);
-    return Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]).toString('base64url');
+  encrypt(_algorithm, key, iv, plaintext) {
+    return (key as NodeAesKey).encrypt(iv, plaintext).toString('base64url');
   },
-  decrypt(algorithm, key, iv, ciphertext) {
-    try {
-      const decipher = createDecipheriv(algorithm, key as KeyObject, Buffer.from(iv, 'base64url'));
-      const input = Buffer.from(ciphertext, 'base64url');
-      return Buffer.concat([decipher.update(input), decipher.final()]).toString('utf8');
-    } catch {
-      return undefined;
-    }
+  decrypt(_algorithm, key, iv, ciphertext) {
+    const plaintext = (key as NodeAesKey).decrypt(
+      Buffer.from(iv, 'base64url'),
+      Buffer.from(ciphertext, 'base64url'),
+    );
+    return plaintext?.toString('utf8');
   },
   equal(a, b) {
     if (a.length !== b.length) return false;

@@ -1,0 +1,34 @@
+/**
+ * Random bytes handed out from a pool refilled in one call. On Node (and so for the
+ * WebCrypto backend there too), each `randomFillSync` / `getRandomValues` call costs about
+ * as much as a whole seal (measured ~20 µs on this project's Linux VMs), while a 16-byte
+ * IV per seal needs almost nothing: 4 KB at a time makes the cost per IV negligible.
+ *
+ * Bytes are copied out and wiped from the pool as they are handed out, so no caller ever
+ * sees bytes another caller received. Requests larger than the pool are filled directly.
+ */
+export type RandomSource = (size: number) => Uint8Array;
+
+const POOL_BYTES = 4096;
+
+export function createRandomPool(fill: (target: Uint8Array) => void): RandomSource {
+  let pool = new Uint8Array(0);
+  let offset = 0;
+  return (size) => {
+    if (size > POOL_BYTES) {
+      const out = new Uint8Array(size);
+      // getRandomValues takes at most 65,536 bytes a call.
+      for (let at = 0; at < size; at += 65_536) fill(out.subarray(at, at + 65_536));
+      return out;
+    }
+    if (offset + size > pool.length) {
+      pool = new Uint8Array(POOL_BYTES);
+      fill(pool);
+      offset = 0;
+    }
+    const out = pool.slice(offset, offset + size);
+    pool.fill(0, offset, offset + size);
+    offset += size;
+    return out;
+  };
+}
