@@ -1,5 +1,5 @@
 /**
- * Runs a conformance module under Node, Bun, Deno or workerd against the BUILT package,
+ * Runs a conformance module under Node, Bun, Deno, workerd or Chromium against the BUILT package,
  * imported by its package name so each runtime applies its own export conditions.
  *
  * A conformance module is plain ESM exporting `run(subject, input)`: `subject` is the
@@ -15,14 +15,18 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleForWorkerd } from '../../tools/bundle-workerd.mjs';
+import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
+import { chromium, type Browser } from 'playwright-core';
 
-export type RuntimeName = 'node' | 'bun' | 'deno' | 'workerd';
+export type RuntimeName = 'node' | 'bun' | 'deno' | 'workerd' | 'chromium';
 
 /** Every runtime the harness knows, in the order tests usually list them. */
 export const runtimeNames: readonly RuntimeName[] = Object.freeze([
@@ -30,6 +34,7 @@ export const runtimeNames: readonly RuntimeName[] = Object.freeze([
   'bun',
   'deno',
   'workerd',
+  'chromium',
 ]);
 
 /** What to run. */
@@ -101,7 +106,10 @@ export function assertBuilt(subject = `${PACKAGE_NAME}/iron`): void {
 }
 
 /** Makes the scratch directory of one run; returns its path. */
-async function prepareScratch(job: ConformanceJob, entry: 'cli.js' | 'worker.js'): Promise<string> {
+async function prepareScratch(
+  job: ConformanceJob,
+  entry: 'cli.js' | 'worker.js' | 'browser.js',
+): Promise<string> {
   const specifiers = typeof job.subject === 'string' ? [job.subject] : job.subject;
   for (const specifier of specifiers) assertBuilt(specifier);
   const dir = await mkdtemp(join(tmpdir(), 'sealed-session-runtime-'));
@@ -329,10 +337,100 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
   }
 }
 
+/** Debian's Chromium, as the browser tests use it (.ci/run installs it). */
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+/**
+ * Headless Chromium: the package bundled by esbuild for the `browser` condition (as a
+ * front-end bundler would), served with a page on 127.0.0.1 (a secure context, so
+ * `crypto.subtle` exists), and the job's result read back from the page.
+ */
+export const runInChromium: Runner = async (job) => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install it with apt-get install -y chromium`);
+  }
+  const started = performance.now();
+  const dir = await prepareScratch(job, 'browser.js');
+  const timeoutMs = job.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const server = createServer();
+  let browser: Browser | undefined;
+  try {
+    await build({
+      absWorkingDir: dir,
+      entryPoints: [join(dir, 'browser.js')],
+      outfile: join(dir, 'bundle.js'),
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      target: 'es2022',
+      conditions: ['browser'],
+      tsconfigRaw: {},
+      logLevel: 'silent',
+    });
+    const files: Record<string, { type: string; body: string }> = {
+      '/': {
+        type: 'text/html; charset=utf-8',
+        body: '<!doctype html><title>conformance</title><script type="module" src="/bundle.js"></script>',
+      },
+      '/bundle.js': {
+        type: 'text/javascript; charset=utf-8',
+        body: await readFile(join(dir, 'bundle.js'), 'utf8'),
+      },
+    };
+    server.on('request', (request, response) => {
+      const file = files[request.url ?? ''];
+      response.writeHead(file === undefined ? 404 : 200, {
+        'content-type': file?.type ?? 'text/plain',
+      });
+      response.end(file?.body ?? 'not found');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const handle = await page.waitForFunction(
+      () => (globalThis as unknown as { conformance?: Promise<string> }).conformance,
+      undefined,
+      { timeout: timeoutMs },
+    );
+    const text = (await handle.jsonValue()) as string;
+    let result: unknown;
+    try {
+      result = JSON.parse(text) as unknown;
+    } catch {
+      throw new Error(`Chromium returned non-JSON:\n${tail(text)}\n${errors.join('\n')}`);
+    }
+    return {
+      runtime: 'chromium',
+      result: crashCheck('chromium', result),
+      durationMs: performance.now() - started,
+      stderr: errors.join('\n'),
+    };
+  } finally {
+    await browser?.close();
+    server.close();
+    await removeScratch(dir);
+  }
+};
+
 /** The runner of each runtime. */
 export const runners: Readonly<Record<RuntimeName, Runner>> = Object.freeze({
   node: runInNode,
   bun: runInBun,
   deno: runInDeno,
   workerd: runInWorkerd,
+  chromium: runInChromium,
 });

@@ -1,7 +1,8 @@
 /**
  * Runtime conformance: the built package, imported by name under Bun, Deno and workerd
- * (and Node as the baseline), passes the same iron checks, picks the expected crypto
- * backend, and exchanges tokens with Node in both directions.
+ * (and Node as the baseline), and bundled for the browser into headless Chromium (iron
+ * only), passes the same iron checks, picks the expected crypto backend, and exchanges
+ * tokens with Node in both directions.
  *
  * Needs dist/ (`npm test` builds first). Runs one runtime at a time: each is a process.
  */
@@ -28,6 +29,7 @@ const expectedBackend: Readonly<Record<RuntimeName, 'node' | 'web'>> = {
   bun: 'node', // the `node` condition; Bun implements node:crypto natively
   deno: 'node', // the `node` condition (Deno has no `deno` entry to match); node:crypto is native
   workerd: 'web', // the `workerd` condition
+  chromium: 'web', // the `browser` condition, as a front-end bundler resolves it
 };
 
 interface IronConformanceResult {
@@ -87,7 +89,7 @@ function asIronResult(value: unknown): IronConformanceResult {
 }
 
 describe('runtime conformance of sealed-session/iron (built package)', () => {
-  for (const runtime of ['node', 'bun', 'deno', 'workerd'] as const) {
+  for (const runtime of ['node', 'bun', 'deno', 'workerd', 'chromium'] as const) {
     it(
       `${runtime}: passes the iron checks with the ${expectedBackend[runtime]} backend and exchanges tokens with Node`,
       async () => {
