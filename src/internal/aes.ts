@@ -7,10 +7,10 @@
  *
  * Constant time: a bitsliced AES has no table lookups and no branches on secret data. Every
  * byte of the state is spread over eight 32-bit words (word j holds bit j of 32 bytes: two
- * blocks), and the S-box is a fixed Boolean circuit over those words: the 113-gate circuit
- * of Boyar and Peralta ("A new combinational logic minimization technique with applications
- * to cryptology", SEA 2010; "A depth-16 circuit for the AES S-box", 2011). Key expansion uses
- * the same circuit. Timing depends only on the key size and the message length.
+ * blocks), and the S-box is a fixed Boolean circuit over those words: Boyar and Peralta's
+ * depth-16 circuit (34 AND and 94 XOR/XNOR gates; "A depth-16 circuit for the AES S-box",
+ * IFIP SEC 2012, eprint 2011/332). Key expansion uses the same circuit. Timing depends only
+ * on the key size and the message length.
  *
  * Layout of the bitsliced state: byte (row r, column c) of block b (0 or 1) is bit
  * 8r + 4b + c of every word. A row is one byte of the word, so MixColumns' "next row" is a

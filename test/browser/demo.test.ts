@@ -4,22 +4,16 @@
  * (its own cookie jar), so tests are independent and may run in any order.
  */
 import { existsSync } from 'node:fs';
-import {
-  chromium,
-  type Browser,
-  type BrowserContext,
-  type Cookie,
-  type Page,
-} from 'playwright-core';
+import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoServer } from '../../demo/app.mjs';
+import { launchChromium } from './chromium.js';
 
 // The demo imports the package by its own name, which resolves to dist/ (npm test builds it).
 const DIST = new URL('../../dist/index.js', import.meta.url);
 if (!existsSync(DIST)) throw new Error('dist/ is missing: run `npm run build` first');
 const { MAX_AGE, createDemoServer } = await import('../../demo/app.mjs');
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PASSWORD = 'browser_test_password_that_is_long_enough_0123';
 const COOKIE_NAME = 'h3';
 
@@ -28,22 +22,9 @@ let demo: DemoServer | undefined;
 let base: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install it with apt-get install -y chromium`);
-  }
   [demo, browser] = await Promise.all([
     createDemoServer({ password: PASSWORD, port: 0, host: '127.0.0.1' }),
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    }),
+    launchChromium(),
   ]);
   // localhost, not 127.0.0.1: the host name people type, and the one browsers special-case.
   base = `http://localhost:${demo.port}`;

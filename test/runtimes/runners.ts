@@ -24,7 +24,8 @@ import { fileURLToPath } from 'node:url';
 import { bundleForWorkerd } from '../../tools/bundle-workerd.mjs';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../browser/chromium.js';
 
 export type RuntimeName = 'node' | 'bun' | 'deno' | 'workerd' | 'chromium';
 
@@ -337,18 +338,12 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
   }
 }
 
-/** Debian's Chromium, as the browser tests use it (.ci/run installs it). */
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-
 /**
  * Headless Chromium: the package bundled by esbuild for the `browser` condition (as a
  * front-end bundler would), served with a page on 127.0.0.1 (a secure context, so
  * `crypto.subtle` exists), and the job's result read back from the page.
  */
 export const runInChromium: Runner = async (job) => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install it with apt-get install -y chromium`);
-  }
   const started = performance.now();
   const dir = await prepareScratch(job, 'browser.js');
   const timeoutMs = job.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -386,17 +381,7 @@ export const runInChromium: Runner = async (job) => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(String(error)));

@@ -15,56 +15,61 @@
  * The output is byte-for-byte that of `createCipheriv` with the same key and IV (tested in
  * test/iron/node-aes.test.ts against node:crypto and, through the engine, @hapi/iron).
  */
-import { createCipheriv, createDecipheriv, type Cipher, type Decipher } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  type Cipher,
+  type Decipher,
+  type KeyObject,
+} from 'node:crypto';
 import { Buffer } from 'node:buffer';
 
 const BLOCK = 16;
+/** The IV a context is opened with; never used as such (see the chaining above). */
+const ZERO_IV = Buffer.alloc(BLOCK);
 
 export type AesAlgorithm = 'aes-256-cbc' | 'aes-128-ctr';
 
-/** Contexts of an aes-256-cbc key, each with its current chaining value. */
-interface CbcContexts {
-  readonly encryptor: Cipher;
-  readonly encryptChain: Buffer;
-  readonly decryptor: Decipher;
-  readonly decryptChain: Buffer;
+/** A context with padding off, and its chaining value: the last ciphertext block it saw. */
+interface Chained<C extends Cipher | Decipher> {
+  readonly context: C;
+  readonly chain: Buffer;
 }
 
 export class NodeAesKey {
-  /** aes-256-cbc: the chained contexts. aes-128-ctr: an ECB encryptor for counter blocks. */
-  readonly #cbc: CbcContexts | undefined;
-  readonly #ecb: Cipher | undefined;
+  readonly #algorithm: AesAlgorithm;
+  readonly #key: KeyObject;
+  // Opened on first use: a key that only ever unseals (a token sealed by a peer, with a salt
+  // of its own) never pays for an encryptor.
+  #encryptor: Chained<Cipher> | undefined;
+  #decryptor: Chained<Decipher> | undefined;
+  #ecb: Cipher | undefined;
 
   constructor(raw: Uint8Array, algorithm: AesAlgorithm) {
-    if (algorithm === 'aes-256-cbc') {
-      const zero = Buffer.alloc(BLOCK);
-      this.#cbc = {
-        encryptor: createCipheriv('aes-256-cbc', raw, zero).setAutoPadding(false),
-        encryptChain: Buffer.alloc(BLOCK),
-        decryptor: createDecipheriv('aes-256-cbc', raw, zero).setAutoPadding(false),
-        decryptChain: Buffer.alloc(BLOCK),
-      };
-    } else {
-      this.#ecb = createCipheriv('aes-128-ecb', raw, null).setAutoPadding(false);
-    }
+    this.#algorithm = algorithm;
+    this.#key = createSecretKey(raw);
   }
 
   /** Encrypts the UTF-8 bytes of `plaintext` under `iv` (16 bytes). */
   encrypt(iv: Uint8Array, plaintext: string): Buffer {
     const size = Buffer.byteLength(plaintext, 'utf8');
-    const cbc = this.#cbc;
-    if (cbc === undefined) {
+    if (this.#algorithm === 'aes-128-ctr') {
       const input = Buffer.allocUnsafe(size);
       input.write(plaintext, 'utf8');
-      return ctr(this.#ecb, iv, input);
+      return ctr(this.#counterEncryptor(), iv, input);
     }
     const padding = BLOCK - (size % BLOCK);
     const input = Buffer.allocUnsafe(size + padding);
     input.write(plaintext, 'utf8');
     input.fill(padding, size);
-    const chain = cbc.encryptChain;
+    this.#encryptor ??= {
+      context: createCipheriv('aes-256-cbc', this.#key, ZERO_IV).setAutoPadding(false),
+      chain: Buffer.alloc(BLOCK),
+    };
+    const { context, chain } = this.#encryptor;
     for (let i = 0; i < BLOCK; i++) input[i] = input[i]! ^ iv[i]! ^ chain[i]!;
-    const out = update(cbc.encryptor, input);
+    const out = update(context, input);
     out.copy(chain, 0, out.length - BLOCK);
     return out;
   }
@@ -72,12 +77,15 @@ export class NodeAesKey {
   /** Decrypts `data` under `iv`; `undefined` when the sizes or the padding are wrong. */
   decrypt(iv: Uint8Array, data: Buffer): Buffer | undefined {
     if (iv.length !== BLOCK) return undefined;
-    const cbc = this.#cbc;
-    if (cbc === undefined) return ctr(this.#ecb, iv, data);
+    if (this.#algorithm === 'aes-128-ctr') return ctr(this.#counterEncryptor(), iv, data);
     const size = data.length;
     if (size === 0 || size % BLOCK !== 0) return undefined;
-    const chain = cbc.decryptChain;
-    const out = update(cbc.decryptor, data);
+    this.#decryptor ??= {
+      context: createDecipheriv('aes-256-cbc', this.#key, ZERO_IV).setAutoPadding(false),
+      chain: Buffer.alloc(BLOCK),
+    };
+    const { context, chain } = this.#decryptor;
+    const out = update(context, data);
     for (let i = 0; i < BLOCK; i++) out[i] = out[i]! ^ chain[i]! ^ iv[i]!;
     data.copy(chain, 0, size - BLOCK);
     const padding = out[size - 1]!;
@@ -85,11 +93,16 @@ export class NodeAesKey {
     for (let i = size - padding; i < size - 1; i++) if (out[i] !== padding) return undefined;
     return out.subarray(0, size - padding);
   }
+
+  /** aes-128-ctr: one ECB encryptor serves both directions. */
+  #counterEncryptor(): Cipher {
+    this.#ecb ??= createCipheriv('aes-128-ecb', this.#key, null).setAutoPadding(false);
+    return this.#ecb;
+  }
 }
 
 /** CTR in both directions: the 16-byte IV is the first counter, a 128-bit big-endian number. */
-function ctr(ecb: Cipher | undefined, iv: Uint8Array, data: Buffer): Buffer {
-  if (ecb === undefined) throw new TypeError('not an aes-128-ctr key');
+function ctr(ecb: Cipher, iv: Uint8Array, data: Buffer): Buffer {
   if (data.length === 0) return data;
   const blocks = Math.ceil(data.length / BLOCK);
   const counters = Buffer.allocUnsafe(blocks * BLOCK);
