@@ -61,6 +61,7 @@ class WebAesKey {
   #raw: Uint8Array | undefined;
   #expanded: AesKey | undefined;
   #cryptoKey: Promise<CryptoKey> | undefined;
+  #imported = false;
 
   constructor(raw: Uint8Array, algorithm: AesAlgorithm) {
     this.#algorithm = algorithm;
@@ -74,14 +75,19 @@ class WebAesKey {
   }
 
   get cryptoKey(): Promise<CryptoKey> {
-    this.#cryptoKey ??= subtle().importKey(
-      'raw',
-      plain(this.#rawBytes()),
-      { name: this.#algorithm === 'aes-256-cbc' ? 'AES-CBC' : 'AES-CTR' },
-      false,
-      ['encrypt', 'decrypt'],
-    );
-    this.#forgetRawWhenComplete();
+    this.#cryptoKey ??= subtle()
+      .importKey(
+        'raw',
+        plain(this.#rawBytes()),
+        { name: this.#algorithm === 'aes-256-cbc' ? 'AES-CBC' : 'AES-CTR' },
+        false,
+        ['encrypt', 'decrypt'],
+      )
+      .then((key) => {
+        this.#imported = true;
+        this.#forgetRawWhenComplete();
+        return key;
+      });
     return this.#cryptoKey;
   }
 
@@ -92,7 +98,7 @@ class WebAesKey {
 
   /** Once both forms exist, the raw bytes are no longer needed: wipe our copy. */
   #forgetRawWhenComplete(): void {
-    if (this.#expanded !== undefined && this.#cryptoKey !== undefined && this.#raw) {
+    if (this.#expanded !== undefined && this.#imported && this.#raw !== undefined) {
       this.#raw.fill(0);
       this.#raw = undefined;
     }
