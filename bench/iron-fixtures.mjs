@@ -6,6 +6,15 @@
  * library, each with the library's own default iron options and the same password and payload.
  * sealed-session is measured as built (dist/), so `npm run build` must have run.
  */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  pbkdf2Sync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Iron from '@hapi/iron';
 import * as ironV1 from 'iron-webcrypto-v1';
@@ -58,6 +67,59 @@ function versionOf(name) {
 }
 
 /**
+ * The yardstick the Fe26.2 issue quotes ("a minimal synchronous node:crypto Fe26.2 with
+ * cached keys"): what node:crypto itself costs here, measured in the same run as everything
+ * else. Keys are cached by salt and sealing always uses the same two salts (so it never
+ * derives); each operation opens a new cipher and HMAC and checks nothing but the MAC. Not a
+ * library: no validation, no expiry, no error codes.
+ */
+function minimalFe26() {
+  const keys = new Map();
+  const keyFor = (salt) => {
+    let key = keys.get(salt);
+    if (key === undefined) {
+      key = createSecretKey(pbkdf2Sync(PASSWORD, salt, 1, 32, 'sha1'));
+      keys.set(salt, key);
+    }
+    return key;
+  };
+  const encryptionSalt = randomBytes(32).toString('hex');
+  const integritySalt = randomBytes(32).toString('hex');
+  return {
+    seal(object) {
+      const iv = randomBytes(16);
+      const cipher = createCipheriv('aes-256-cbc', keyFor(encryptionSalt), iv);
+      const ciphertext = Buffer.concat([
+        cipher.update(JSON.stringify(object), 'utf8'),
+        cipher.final(),
+      ]).toString('base64url');
+      const base = `Fe26.2**${encryptionSalt}*${iv.toString('base64url')}*${ciphertext}*`;
+      const mac = createHmac('sha256', keyFor(integritySalt)).update(base).digest('base64url');
+      return `${base}*${integritySalt}*${mac}`;
+    },
+    unseal(token) {
+      const [, , encSalt, iv, ciphertext, , macSalt, mac] = token.split('*');
+      const base = token.slice(0, token.length - macSalt.length - mac.length - 2);
+      const expected = createHmac('sha256', keyFor(macSalt)).update(base).digest();
+      const given = Buffer.from(mac, 'base64url');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw new Error('bad MAC');
+      }
+      const decipher = createDecipheriv(
+        'aes-256-cbc',
+        keyFor(encSalt),
+        Buffer.from(iv, 'base64url'),
+      );
+      const plaintext = Buffer.concat([
+        decipher.update(Buffer.from(ciphertext, 'base64url')),
+        decipher.final(),
+      ]);
+      return JSON.parse(plaintext.toString('utf8'));
+    },
+  };
+}
+
+/**
  * The libraries, each as `{ id, name, version, ours, seal(object), unseal(token) }`. Every call
  * makes new sealed-session engines (createIron), so their caches start empty: the benchmark
  * seals its token pools with one set and measures another.
@@ -67,6 +129,7 @@ export function createAdapters() {
   const ironWeb = createIron(webBackend);
   const webcrypto = globalThis.crypto;
   const sealedVersion = versionOf('sealed-session');
+  const minimal = minimalFe26();
   return [
     {
       id: 'ss-node',
@@ -107,6 +170,14 @@ export function createAdapters() {
       ours: false,
       seal: (object) => Iron.seal(object, PASSWORD, Iron.defaults),
       unseal: (token) => Iron.unseal(token, PASSWORD, Iron.defaults),
+    },
+    {
+      id: 'minimal',
+      name: 'minimal node:crypto (yardstick)',
+      version: process.version,
+      ours: false,
+      seal: async (object) => minimal.seal(object),
+      unseal: async (token) => minimal.unseal(token),
     },
   ];
 }

@@ -18,7 +18,7 @@ const ours = adapters.filter((adapter) => adapter.ours);
 describe('iron benchmark fixtures', () => {
   it('measure every library the benchmark reports', () => {
     expect(adapters.map((adapter) => adapter.id).sort()).toEqual(
-      ['hapi', 'iwc-v1', 'iwc-v2', 'ss-node', 'ss-web'].sort(),
+      ['hapi', 'iwc-v1', 'iwc-v2', 'minimal', 'ss-node', 'ss-web'].sort(),
     );
     expect(ours.map((adapter) => adapter.id).sort()).toEqual(['ss-node', 'ss-web']);
   });
