@@ -114,7 +114,7 @@ function yardstickNote(iron) {
   if (minimal === undefined) return [];
   const unseal = iron.ratios.unsealFresh['ss-node'].minimal;
   return [
-    '"minimal node:crypto (yardstick)" is the reference the Fe26.2 issue quotes (~115,000',
+    '"minimal node:crypto" is the yardstick the Fe26.2 issue quotes (~115,000',
     'unseals/s when iron-webcrypto 1.x did ~2,300, i.e. 50x): a bare synchronous Fe26.2 on',
     'node:crypto with cached keys and no checks, in the same run. It shows how fast the',
     "machine's node:crypto is at that moment; here sealed-session (node) does " +

@@ -173,7 +173,7 @@ export function createAdapters() {
     },
     {
       id: 'minimal',
-      name: 'minimal node:crypto (yardstick)',
+      name: 'minimal node:crypto',
       version: process.version,
       ours: false,
       seal: async (object) => minimal.seal(object),

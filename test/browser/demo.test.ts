@@ -56,6 +56,15 @@ async function sessionId(page: Page): Promise<string> {
   return (await page.locator('#session-id').textContent()) ?? '';
 }
 
+/**
+ * Clicks a form button and waits for the page it leads to. The forms post and redirect back
+ * to the same URL, so `waitForURL` would return at once (the URL already matches) and the
+ * next step could race the navigation; the next `load` event is the page after the redirect.
+ */
+async function submit(page: Page, selector: string): Promise<void> {
+  await Promise.all([page.waitForEvent('load'), page.click(selector)]);
+}
+
 async function signIn(page: Page, name: string): Promise<void> {
   await page.goto(`${base}/`);
   await page.fill('#name', name);
@@ -85,7 +94,7 @@ describe('demo app in Chromium', () => {
   it('regenerates the session id on sign-in and keeps the data', async () => {
     await withPage(async (page) => {
       await page.goto(`${base}/counter`);
-      await Promise.all([page.waitForURL(/\/counter$/), page.click('#increment')]);
+      await submit(page, '#increment');
       const before = await sessionId(page);
       expect(before).toMatch(/^[0-9a-f-]{36}$/);
       await signIn(page, 'Grace');
@@ -104,7 +113,7 @@ describe('demo app in Chromium', () => {
       await page.goto(`${base}/counter`);
       expect(await page.locator('#count').textContent()).toBe('0');
       for (let i = 0; i < 3; i++) {
-        await Promise.all([page.waitForURL(/\/counter$/), page.click('#increment')]);
+        await submit(page, '#increment');
       }
       expect(await page.locator('#count').textContent()).toBe('3');
       await page.reload();
@@ -113,7 +122,7 @@ describe('demo app in Chromium', () => {
       const tab = await context.newPage();
       await tab.goto(`${base}/counter`);
       expect(await tab.locator('#count').textContent()).toBe('3');
-      await Promise.all([tab.waitForURL(/\/counter$/), tab.click('#increment')]);
+      await submit(tab, '#increment');
       await page.reload();
       expect(await page.locator('#count').textContent()).toBe('4');
     });
@@ -123,12 +132,12 @@ describe('demo app in Chromium', () => {
     await withPage(async (page) => {
       await page.goto(`${base}/cart`);
       await expect(page.locator('#cart-empty').count()).resolves.toBe(1);
-      await Promise.all([page.waitForURL(/\/cart$/), page.click('#add-apple')]);
-      await Promise.all([page.waitForURL(/\/cart$/), page.click('#add-apple')]);
-      await Promise.all([page.waitForURL(/\/cart$/), page.click('#add-tea')]);
+      await submit(page, '#add-apple');
+      await submit(page, '#add-apple');
+      await submit(page, '#add-tea');
       expect(await page.locator('#qty-apple').textContent()).toBe('2');
       expect(await page.locator('#qty-tea').textContent()).toBe('1');
-      await Promise.all([page.waitForURL(/\/cart$/), page.click('#remove-tea')]);
+      await submit(page, '#remove-tea');
       await page.reload();
       expect(await page.locator('#qty-apple').textContent()).toBe('2');
       expect(await page.locator('#qty-tea').count()).toBe(0);
@@ -241,7 +250,7 @@ describe('demo app in Chromium', () => {
     try {
       await withPage(async (page, context) => {
         await page.goto(`http://localhost:${forced.port}/counter`);
-        await Promise.all([page.waitForURL(/\/counter$/), page.click('#increment')]);
+        await submit(page, '#increment');
         expect(await page.locator('#count').textContent()).toBe('1');
         const cookies = await context.cookies(`http://localhost:${forced.port}`);
         expect(cookies.find((cookie) => cookie.name === COOKIE_NAME)?.secure).toBe(true);
