@@ -114,12 +114,12 @@ function yardstickNote(iron) {
   if (minimal === undefined) return [];
   const unseal = iron.ratios.unsealFresh['ss-node'].minimal;
   return [
-    '"minimal node:crypto" is the yardstick the Fe26.2 issue quotes (~115,000',
-    'unseals/s when iron-webcrypto 1.x did ~2,300, i.e. 50x): a bare synchronous Fe26.2 on',
-    'node:crypto with cached keys and no checks, in the same run. It shows how fast the',
-    "machine's node:crypto is at that moment; here sealed-session (node) does " +
-      `${minimal.toFixed(2)}× its seals and ${unseal.toFixed(2)}× its fresh unseals per second,`,
-    'with every check the yardstick leaves out.',
+    '"minimal node:crypto" is the yardstick the Fe26.2 issue quotes (~115,000 unseals/s when',
+    'iron-webcrypto 1.x did ~2,300, i.e. 50×): a bare synchronous Fe26.2 on node:crypto with',
+    'cached keys and no checks, in the same run. It shows how fast node:crypto is on the',
+    'machine at that moment. Here sealed-session (node) does ' +
+      `${minimal.toFixed(2)}× its seals and ${unseal.toFixed(2)}× its fresh`,
+    'unseals per second, with every check the yardstick leaves out.',
     '',
   ];
 }
