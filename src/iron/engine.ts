@@ -8,6 +8,7 @@
  */
 import { SessionError } from '../errors.js';
 import { encodeBase64url } from '../internal/base64url.js';
+import { equalStrings } from '../internal/constant-time.js';
 import { LruCache } from '../internal/lru.js';
 import { chain, toPromise, type MaybePromise } from '../internal/maybe-promise.js';
 import {
@@ -384,7 +385,7 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     const macKey = cachedMacKey ?? makeKey(pw.integrity, 'sha256', macIterations, parsed.hmacSalt);
     return chain(macKey, (key) =>
       chain(backend.mac(key, parsed.macBase), (digest) => {
-        if (!backend.equal(digest, parsed.hmac)) throw unsealFailed();
+        if (!equalStrings(digest, parsed.hmac)) throw unsealFailed();
         // Only keys of authentic tokens are cached: random tokens cannot churn the cache.
         if (cachedMacKey === undefined) {
           rememberKey(pw.integrity, 'sha256', macIterations, parsed.hmacSalt, key);

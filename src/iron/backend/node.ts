@@ -7,7 +7,6 @@ import {
   createSecretKey,
   pbkdf2Sync,
   randomFillSync,
-  timingSafeEqual,
   type KeyObject,
 } from 'node:crypto';
 import { Buffer } from 'node:buffer';
@@ -46,9 +45,5 @@ export const nodeBackend: CryptoBackend = {
       Buffer.from(ciphertext, 'base64url'),
     );
     return plaintext?.toString('utf8');
-  },
-  equal(a, b) {
-    if (a.length !== b.length) return false;
-    return timingSafeEqual(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
   },
 };

@@ -44,8 +44,6 @@ export interface CryptoBackend {
     iv: string,
     ciphertext: string,
   ): MaybePromise<string | undefined>;
-  /** Compares two ASCII strings in time that depends only on their lengths. */
-  equal(a: string, b: string): boolean;
 }
 
 /** Key and IV sizes of each iron algorithm, in bytes. */

@@ -176,12 +176,6 @@ export function createWebBackend({ aesInJsUpToBytes }: WebBackendOptions): Crypt
         }
       });
     },
-    equal(a, b) {
-      if (a.length !== b.length) return false;
-      let diff = 0;
-      for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-      return diff === 0;
-    },
   };
 }
 
