@@ -5,10 +5,10 @@
  * HMAC-SHA256 (src/internal/hmac-sha256.ts). AES depends on what a `crypto.subtle` call
  * costs where the backend runs, which is why there are two instances:
  *   - `webBackend` (browsers, generic workers, anything else): where `crypto.subtle` hands
- *     work to another thread and resolves later (Node measured ~40 µs a call, browsers
- *     similar), AES on cookie-sized messages runs here in JS (src/internal/aes.ts, bitsliced,
+ *     work to another thread and resolves later (measured ~40 µs a call on Node; browsers
+ *     also answer asynchronously), AES on cookie-sized messages runs here in JS (src/internal/aes.ts, bitsliced,
  *     constant-time): a 160-byte token costs ~6-8 µs. Longer messages go to WebCrypto.
- *   - `workerdBackend` (Cloudflare's workerd): its WebCrypto runs BoringSSL synchronously
+ *   - `workerdBackend` (Cloudflare's workerd): its WebCrypto is native BoringSSL and cheap
  *     (~4.5 µs a call at any cookie size, measured through Miniflare), faster than JS AES,
  *     so AES always goes to WebCrypto.
  * Both produce the same bytes; the engine's key cache makes either a single pass per token.
@@ -186,5 +186,5 @@ export function createWebBackend({ aesInJsUpToBytes }: WebBackendOptions): Crypt
  */
 export const webBackend: CryptoBackend = createWebBackend({ aesInJsUpToBytes: 512 });
 
-/** For workerd, where `crypto.subtle` AES is synchronous native code: always WebCrypto. */
+/** For workerd, where a `crypto.subtle` AES call is cheap native code: always WebCrypto. */
 export const workerdBackend: CryptoBackend = createWebBackend({ aesInJsUpToBytes: 0 });
