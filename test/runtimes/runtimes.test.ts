@@ -32,7 +32,8 @@ const expectedBackend: Readonly<Record<RuntimeName, 'node' | 'web'>> = {
   chromium: 'web', // the `browser` condition, as a front-end bundler resolves it
 };
 
-interface IronConformanceResult {
+/** What every conformance module reports (see conformance/checks.js). */
+interface ConformanceResult {
   passed: number;
   failed: number;
   failures: string[];
@@ -41,6 +42,38 @@ interface IronConformanceResult {
   backend: string;
   runtime: string;
   runtimeToken: string;
+}
+
+/**
+ * Narrows what a runtime returned, failing with the whole value when it has another shape;
+ * `extra` matches the fields a module adds to the common ones.
+ */
+function asConformanceResult<T extends ConformanceResult>(
+  value: unknown,
+  extra: Record<Exclude<keyof T, keyof ConformanceResult>, unknown>,
+): T {
+  expect(value).toMatchObject({
+    ...extra,
+    passed: expect.any(Number) as unknown,
+    failed: expect.any(Number) as unknown,
+    failures: expect.any(Array) as unknown,
+    backend: expect.any(String) as unknown,
+    runtimeToken: expect.any(String) as unknown,
+  });
+  return value as T;
+}
+
+/** No check failed or was skipped; `details` names each failure's reason, so it is printed. */
+function expectEveryCheckPassed(result: ConformanceResult): void {
+  expect({ failures: result.failures, details: result.details }).toEqual({
+    failures: [],
+    details: {},
+  });
+  expect(result.failed).toBe(0);
+  expect(result.skipped).toEqual([]);
+}
+
+interface IronConformanceResult extends ConformanceResult {
   runtimeObject: unknown;
 }
 
@@ -76,18 +109,6 @@ beforeAll(async () => {
   };
 });
 
-/** Narrows what a runtime returned, failing with the whole value when it has another shape. */
-function asIronResult(value: unknown): IronConformanceResult {
-  expect(value).toMatchObject({
-    passed: expect.any(Number) as unknown,
-    failed: expect.any(Number) as unknown,
-    failures: expect.any(Array) as unknown,
-    backend: expect.any(String) as unknown,
-    runtimeToken: expect.any(String) as unknown,
-  });
-  return value as IronConformanceResult;
-}
-
 describe('runtime conformance of sealed-session/iron (built package)', () => {
   for (const runtime of ['node', 'bun', 'deno', 'workerd', 'chromium'] as const) {
     it(
@@ -98,19 +119,15 @@ describe('runtime conformance of sealed-session/iron (built package)', () => {
           subject: IRON_SUBJECT,
           input: { node: fixture },
         });
-        const result = asIronResult(run.result);
+        const result = asConformanceResult<IronConformanceResult>(run.result, {
+          runtimeObject: expect.any(Object) as unknown,
+        });
         console.info(
           `[runtimes] ${runtime} (${result.runtime}): backend ${result.backend}, ` +
             `${result.passed} passed, ${result.failed} failed, ${Math.round(run.durationMs)} ms`,
         );
 
-        // `details` names the reason of each failure: part of the assertion so it is printed.
-        expect({ failures: result.failures, details: result.details }).toEqual({
-          failures: [],
-          details: {},
-        });
-        expect(result.failed).toBe(0);
-        expect(result.skipped).toEqual([]);
+        expectEveryCheckPassed(result);
         expect(result.passed).toBeGreaterThanOrEqual(EXPECTED_IRON_CHECKS);
         expect(result.backend).toBe(expectedBackend[runtime]);
 
@@ -138,15 +155,7 @@ const FETCH_SUBJECTS = ['sealed-session', 'sealed-session/fetch', 'sealed-sessio
  */
 const EXPECTED_FETCH_CHECKS = 11;
 
-interface FetchConformanceResult {
-  passed: number;
-  failed: number;
-  failures: string[];
-  skipped: string[];
-  details: Record<string, string>;
-  backend: string;
-  runtime: string;
-  runtimeToken: string;
+interface FetchConformanceResult extends ConformanceResult {
   runtimeSession: { id: string; createdAt: number; data: Record<string, unknown> };
 }
 
@@ -170,16 +179,6 @@ beforeAll(async () => {
   fetchFixture = { password, session, token: await seal(session, password) };
 });
 
-function asFetchResult(value: unknown): FetchConformanceResult {
-  expect(value).toMatchObject({
-    passed: expect.any(Number) as unknown,
-    failed: expect.any(Number) as unknown,
-    failures: expect.any(Array) as unknown,
-    runtimeToken: expect.any(String) as unknown,
-  });
-  return value as FetchConformanceResult;
-}
-
 describe('runtime conformance of sealed-session/fetch with the session API (built package)', () => {
   for (const runtime of ['node', 'bun', 'deno', 'workerd'] as const) {
     it(
@@ -190,18 +189,15 @@ describe('runtime conformance of sealed-session/fetch with the session API (buil
           subject: FETCH_SUBJECTS,
           input: { node: fetchFixture },
         });
-        const result = asFetchResult(run.result);
+        const result = asConformanceResult<FetchConformanceResult>(run.result, {
+          runtimeSession: expect.any(Object) as unknown,
+        });
         console.info(
           `[runtimes] fetch ${runtime} (${result.runtime}): ${result.passed} passed, ` +
             `${result.failed} failed, backend ${result.backend}, ${Math.round(run.durationMs)} ms`,
         );
 
-        expect({ failures: result.failures, details: result.details }).toEqual({
-          failures: [],
-          details: {},
-        });
-        expect(result.failed).toBe(0);
-        expect(result.skipped).toEqual([]);
+        expectEveryCheckPassed(result);
         expect(result.passed).toBe(EXPECTED_FETCH_CHECKS);
         expect(result.backend).toBe(expectedBackend[runtime]);
 
