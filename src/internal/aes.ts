@@ -20,12 +20,14 @@
  */
 
 /** An expanded key: (rounds + 1) bitsliced round keys of eight words, both lanes filled. */
+import { AES_BLOCK_BYTES, incrementCounter, pkcs7Unpad } from './block-modes.js';
+
 export interface AesKey {
   readonly rounds: number;
   readonly roundKeys: Int32Array;
 }
 
-const BLOCK = 16;
+const BLOCK = AES_BLOCK_BYTES;
 
 /** Scratch state, reused: everything here runs synchronously to completion. */
 const q = new Int32Array(8);
@@ -470,11 +472,7 @@ export function cbcDecrypt(
   q.fill(0);
   for (let i = 0; i < BLOCK; i++) out[i] = out[i]! ^ iv[i]!;
   for (let i = BLOCK; i < size; i++) out[i] = out[i]! ^ ciphertext[i - BLOCK]!;
-  // Checked after the MAC (iron verifies it first), so this branch is no padding oracle.
-  const padding = out[size - 1]!;
-  if (padding < 1 || padding > BLOCK) return undefined;
-  for (let i = size - padding; i < size - 1; i++) if (out[i] !== padding) return undefined;
-  return out.subarray(0, size - padding);
+  return pkcs7Unpad(out);
 }
 
 /** AES-CTR with a 128-bit big-endian counter starting at `iv`; the same call both ways. */
@@ -486,7 +484,7 @@ export function ctrXor(key: AesKey, iv: Uint8Array, data: Uint8Array): Uint8Arra
   for (let at = 0; at < data.length; at += 2 * BLOCK) {
     // The second lane's counter is the first plus one.
     counter.copyWithin(BLOCK, 0, BLOCK);
-    increment(counter, BLOCK);
+    incrementCounter(counter, BLOCK);
     load(q, 0, counter, 0);
     load(q, 4, counter, BLOCK);
     ortho(q);
@@ -497,18 +495,9 @@ export function ctrXor(key: AesKey, iv: Uint8Array, data: Uint8Array): Uint8Arra
     const end = Math.min(data.length, at + 2 * BLOCK);
     for (let i = at; i < end; i++) out[i] = data[i]! ^ stream[i - at]!;
     counter.copyWithin(0, BLOCK, 2 * BLOCK);
-    increment(counter, 0);
+    incrementCounter(counter, 0);
   }
   q.fill(0);
   stream.fill(0);
   return out;
-}
-
-/** Adds one to the 16-byte big-endian counter at `at`, wrapping at 2^128 like OpenSSL. */
-function increment(counter: Uint8Array, at: number): void {
-  for (let i = at + BLOCK - 1; i >= at; i--) {
-    const next = (counter[i]! + 1) & 0xff;
-    counter[i] = next;
-    if (next !== 0) return;
-  }
 }

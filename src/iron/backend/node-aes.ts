@@ -24,8 +24,9 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { Buffer } from 'node:buffer';
+import { AES_BLOCK_BYTES, incrementCounter, pkcs7Unpad } from '../../internal/block-modes.js';
 
-const BLOCK = 16;
+const BLOCK = AES_BLOCK_BYTES;
 /** The IV a context is opened with; never used as such (see the chaining above). */
 const ZERO_IV = Buffer.alloc(BLOCK);
 
@@ -88,10 +89,8 @@ export class NodeAesKey {
     const out = update(context, data);
     for (let i = 0; i < BLOCK; i++) out[i] = out[i]! ^ chain[i]! ^ iv[i]!;
     data.copy(chain, 0, size - BLOCK);
-    const padding = out[size - 1]!;
-    if (padding < 1 || padding > BLOCK) return undefined;
-    for (let i = size - padding; i < size - 1; i++) if (out[i] !== padding) return undefined;
-    return out.subarray(0, size - padding);
+    // A subarray of a Buffer is a Buffer (species), which the caller decodes with toString.
+    return pkcs7Unpad(out) as Buffer | undefined;
   }
 
   /** aes-128-ctr: one ECB encryptor serves both directions. */
@@ -110,12 +109,7 @@ function ctr(ecb: Cipher, iv: Uint8Array, data: Buffer): Buffer {
   for (let b = 1; b < blocks; b++) {
     const at = b * BLOCK;
     counters.copy(counters, at, at - BLOCK, at);
-    // Increment with carry from the last byte; wraps around at 2^128 as OpenSSL does.
-    for (let i = at + BLOCK - 1; i >= at; i--) {
-      const next = (counters[i]! + 1) & 0xff;
-      counters[i] = next;
-      if (next !== 0) break;
-    }
+    incrementCounter(counters, at);
   }
   const stream = update(ecb, counters);
   for (let i = 0; i < data.length; i++) data[i] = data[i]! ^ stream[i]!;
