@@ -50,9 +50,10 @@ export interface Iron {
   ): Promise<string>;
   unseal(token: string, password: PasswordInput, options?: SealOptionsInput): Promise<unknown>;
   /**
-   * As `unseal`, but answers synchronously when the backend does (node:crypto), and
-   * throws instead of rejecting then: the session engine's per-request path, where each
-   * promise hop is a measurable share of the cost.
+   * As `unseal`, but answers synchronously when the backend does (node:crypto, unless a
+   * key must be derived with many PBKDF2 iterations), and throws instead of rejecting
+   * then: the session engine's per-request path, where each promise hop is a measurable
+   * share of the cost.
    */
   unsealEager(
     token: string,

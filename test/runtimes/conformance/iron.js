@@ -129,6 +129,20 @@ export async function run(iron, input = {}) {
     assertDeepEqual(await iron.unseal(small, PASSWORD, options), OBJECT, 'unsealed small');
   });
 
+  await check(
+    'iterations 8192 (h3 2.x): round trip, and a changed salt derives and fails',
+    async () => {
+      const options = { encryption: { iterations: 8192 }, integrity: { iterations: 8192 } };
+      const token = await iron.seal(OBJECT, PASSWORD, options);
+      assertDeepEqual(await iron.unseal(token, PASSWORD, options), OBJECT, 'unsealed');
+      // A changed MAC salt is still hex: its key is derived (8192 iterations), then the MAC fails.
+      await rejectsWith(
+        iron.unseal(tamperField(token, 6), PASSWORD, options),
+        'ERR_SEAL_UNSEAL_FAILED',
+      );
+    },
+  );
+
   await check('rotation: sealing with a map uses the highest id', async () => {
     const token = await iron.seal(OBJECT, { 1: PASSWORD_A, 2: PASSWORD_B });
     assert(token.split('*')[1] === '2', `password id field is "${token.split('*')[1]}"`);
