@@ -10,7 +10,6 @@
  * `{ v1: secret }` but cannot seal with one. So h3 is given `{ id, secret }` to write and a
  * map to read; these tests show our side accepts both shapes in both roles.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import {
   createApp,
   eventHandler as h3EventHandler,
@@ -22,47 +21,23 @@ import {
 } from 'h3-v1';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  eventHandler,
-  getSession,
-  sealSession,
-  useSession,
-  type SessionConfig,
-  type SessionRejection,
-} from '../../../src/index.js';
-import { toNodeListener } from '../../../src/adapters/node.js';
+  DATA,
+  HEADER,
+  NAME,
+  OLD_SECRET,
+  SECRET,
+  UUID,
+  closeRunning,
+  cookieHeader,
+  pathOf,
+  running,
+  startOurs,
+  updateOf,
+  withData,
+} from './apps.js';
 import { getJson, listen, onlySetCookie, setCookiesOf, type RunningServer } from './harness.js';
 
-const SECRET = 'interop_secret_shared_by_h3_and_sealed_session_0123456789';
-const OLD_SECRET = 'interop_old_secret_still_in_the_rotation_map_987654321';
-const NAME = 'interop';
-const HEADER = `x-${NAME}-session`;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-const DATA = {
-  user: 'alice',
-  roles: ['admin', 'editor'],
-  n: 1,
-  text: 'ünïcödé 😀 "quoted" ;=,',
-  nested: { a: null, b: [1.5, -2, true] },
-};
-
-const running: RunningServer[] = [];
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((server) => server.close()));
-});
-
-/** The update a request asks for: JSON in the `x-data` header, URI-encoded. */
-function updateOf(headers: IncomingHttpHeaders): Record<string, unknown> {
-  const raw = headers['x-data'];
-  return typeof raw === 'string'
-    ? (JSON.parse(decodeURIComponent(raw)) as Record<string, unknown>)
-    : {};
-}
-
-function pathOf(url: string | undefined): string {
-  return (url ?? '/').split('?')[0]!;
-}
+afterEach(closeRunning);
 
 /**
  * h3 1.x app: `/read` (useSession), `/write` (useSession + update with `x-data`), `/seal`
@@ -74,7 +49,7 @@ async function startH3(config: H3SessionConfig): Promise<RunningServer> {
     h3EventHandler(async (event) => {
       const path = pathOf(event.node.req.url);
       const session = await h3UseSession(event, config);
-      if (path === '/write') await session.update(updateOf(event.node.req.headers));
+      if (path === '/write') await session.update(updateOf(event.node.req.headers['x-data']));
       if (path === '/seal') return { token: await h3SealSession(event, config) };
       const full = await h3GetSession(event, config);
       return { id: full.id, createdAt: full.createdAt, data: full.data };
@@ -83,41 +58,6 @@ async function startH3(config: H3SessionConfig): Promise<RunningServer> {
   const server = await listen(h3ToNodeListener(app));
   running.push(server);
   return server;
-}
-
-/** sealed-session app on our node adapter, same routes as {@link startH3}. */
-async function startOurs(
-  config: Omit<SessionConfig, 'onInvalidToken'>,
-): Promise<RunningServer & { rejections: SessionRejection[] }> {
-  const rejections: SessionRejection[] = [];
-  const full: SessionConfig = {
-    ...config,
-    onInvalidToken: (rejection) => rejections.push(rejection),
-  };
-  const server = await listen(
-    toNodeListener(
-      eventHandler(async (event) => {
-        const path = pathOf(event.path);
-        const session = await useSession(event, full);
-        if (path === '/write' && event.node !== undefined) {
-          await session.update(updateOf(event.node.req.headers));
-        }
-        if (path === '/seal') return { token: await sealSession(event, full) };
-        const read = await getSession(event, full);
-        return { id: read.id, createdAt: read.createdAt, data: read.data };
-      }),
-    ),
-  );
-  running.push(server);
-  return Object.assign(server, { rejections });
-}
-
-function withData(data: unknown): Record<string, string> {
-  return { 'x-data': encodeURIComponent(JSON.stringify(data)) };
-}
-
-function cookieHeader(value: string): Record<string, string> {
-  return { cookie: `${NAME}=${value}` };
 }
 
 /** The password-id field of an Fe26.2 token. */
