@@ -72,6 +72,8 @@ export interface IronLimits {
   readonly verifiedTokens: number;
   /** Longest token the verified-token cache keeps. */
   readonly verifiedTokenLength: number;
+  /** Derivations of unverified tokens' MAC keys shared while they run, per secret. */
+  readonly sharedDerivations: number;
   /** A sealing salt (and its key) is reused for at most this many seals... */
   readonly saltReuseCount: number;
   /** ...and at most this many milliseconds. */
@@ -83,6 +85,7 @@ export const defaultLimits: IronLimits = Object.freeze({
   keysPerSecret: 256,
   verifiedTokens: 1024,
   verifiedTokenLength: 4096,
+  sharedDerivations: 64,
   saltReuseCount: 10_000,
   saltReuseMs: 60_000,
 });
@@ -100,6 +103,8 @@ interface SecretKeys {
   readonly keys: LruCache<string, MaybePromise<BackendKey>>;
   /** The salt currently reused for sealing, by algorithm, iterations and salt size. */
   readonly sealing: Map<string, SealingSalt>;
+  /** MAC keys of unverified tokens still being derived (asynchronously), by cache key. */
+  readonly deriving: Map<string, Promise<BackendKey>>;
 }
 
 /** A token whose MAC verified (or that we sealed), with what it decrypts to. */
@@ -147,7 +152,7 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     const id = typeof secret === 'string' ? secret : encodeBase64url(secret);
     let entry = cache.get(id);
     if (entry === undefined) {
-      entry = { keys: new LruCache(limits.keysPerSecret), sealing: new Map() };
+      entry = { keys: new LruCache(limits.keysPerSecret), sealing: new Map(), deriving: new Map() };
       cache.set(id, entry);
     }
     return entry;
@@ -250,6 +255,33 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
         },
       );
     }
+  }
+
+  /**
+   * The MAC key of a token not yet verified. It is cached only once the MAC verifies (forged
+   * tokens must not fill the key cache), but an asynchronous derivation (WebCrypto, or many
+   * PBKDF2 iterations) is shared while it runs: a page's parallel requests carrying one new
+   * cookie derive its key once. At most `sharedDerivations` per secret; each entry leaves
+   * when its derivation settles.
+   */
+  function unverifiedMacKey(
+    secret: RawPassword,
+    iterations: number,
+    salt: string,
+  ): MaybePromise<BackendKey> {
+    const entry = keysOf(secret);
+    const cacheKey = `sha256|${iterations}|${salt}`;
+    const running = entry.deriving.get(cacheKey);
+    if (running !== undefined) return running;
+    const made = makeKey(secret, 'sha256', iterations, salt);
+    if (made instanceof Promise && entry.deriving.size < limits.sharedDerivations) {
+      entry.deriving.set(cacheKey, made);
+      const settled = (): void => {
+        entry.deriving.delete(cacheKey);
+      };
+      made.then(settled, settled);
+    }
+    return made;
   }
 
   /** Salt and key for a new seal: the fixed salt if options give one, else a reused random one. */
@@ -383,7 +415,7 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
 
     const macIterations = options.integrity.iterations;
     const cachedMacKey = cachedKey(pw.integrity, 'sha256', macIterations, parsed.hmacSalt);
-    const macKey = cachedMacKey ?? makeKey(pw.integrity, 'sha256', macIterations, parsed.hmacSalt);
+    const macKey = cachedMacKey ?? unverifiedMacKey(pw.integrity, macIterations, parsed.hmacSalt);
     return chain(macKey, (key) =>
       chain(backend.mac(key, parsed.macBase), (digest) => {
         if (!equalStrings(digest, parsed.hmac)) throw unsealFailed();

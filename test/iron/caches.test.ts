@@ -7,6 +7,8 @@ import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { nodeBackend } from '../../src/iron/backend/node.js';
 import type { CryptoBackend } from '../../src/iron/backend/types.js';
+import { webBackend } from '../../src/iron/backend/web.js';
+import type { SealOptionsInput } from '../../src/iron/options.js';
 import { createIron, defaultLimits, type Iron, type IronLimits } from '../../src/iron/engine.js';
 import {
   OTHER_PASSWORD,
@@ -19,36 +21,50 @@ import {
 
 interface Counts {
   deriveKey: number;
+  /** Of which for the MAC key. */
+  deriveMacKey: number;
   importKey: number;
   mac: number;
   encrypt: number;
   decrypt: number;
 }
 
-/** nodeBackend, counting the work it is asked to do. */
-function counting(): { backend: CryptoBackend; counts: Counts; reset: () => void } {
-  const counts: Counts = { deriveKey: 0, importKey: 0, mac: 0, encrypt: 0, decrypt: 0 };
+/** `base` (nodeBackend unless given), counting the work it is asked to do. */
+function counting(base: CryptoBackend = nodeBackend): {
+  backend: CryptoBackend;
+  counts: Counts;
+  reset: () => void;
+} {
+  const counts: Counts = {
+    deriveKey: 0,
+    deriveMacKey: 0,
+    importKey: 0,
+    mac: 0,
+    encrypt: 0,
+    decrypt: 0,
+  };
   const backend: CryptoBackend = {
-    ...nodeBackend,
+    ...base,
     deriveKey(...args) {
       counts.deriveKey++;
-      return nodeBackend.deriveKey(...args);
+      if (args[3] === 'sha256') counts.deriveMacKey++;
+      return base.deriveKey(...args);
     },
     importKey(...args) {
       counts.importKey++;
-      return nodeBackend.importKey(...args);
+      return base.importKey(...args);
     },
     mac(...args) {
       counts.mac++;
-      return nodeBackend.mac(...args);
+      return base.mac(...args);
     },
     encrypt(...args) {
       counts.encrypt++;
-      return nodeBackend.encrypt(...args);
+      return base.encrypt(...args);
     },
     decrypt(...args) {
       counts.decrypt++;
-      return nodeBackend.decrypt(...args);
+      return base.decrypt(...args);
     },
   };
   const reset = (): void => {
@@ -83,7 +99,14 @@ describe('verified-token cache', () => {
     const token = await iron.seal({ a: 1 }, PASSWORD);
     reset();
     await expect(iron.unseal(token, PASSWORD)).resolves.toEqual({ a: 1 });
-    expect(counts).toEqual({ deriveKey: 0, importKey: 0, mac: 0, encrypt: 0, decrypt: 0 });
+    expect(counts).toEqual({
+      deriveKey: 0,
+      deriveMacKey: 0,
+      importKey: 0,
+      mac: 0,
+      encrypt: 0,
+      decrypt: 0,
+    });
   });
 
   it('eviction never breaks correctness: every token still unseals after many others', async () => {
@@ -339,6 +362,84 @@ describe('verified-token cache', () => {
         'ERR_SEAL_UNSEAL_FAILED',
       );
     }
+  });
+});
+
+describe('MAC key derivations shared while they run', () => {
+  /** Tokens with salts of their own, as another implementation (or process) seals them. */
+  async function sealedElsewhere(count: number, options?: SealOptionsInput): Promise<string[]> {
+    const tokens: string[] = [];
+    for (let i = 0; i < count; i++) {
+      tokens.push(await engine({ saltReuseCount: 1 }).seal({ i }, PASSWORD, options));
+    }
+    return tokens;
+  }
+
+  it('parallel unseals of one new token at 8192 iterations (node, thread pool) derive its keys once', async () => {
+    const options = { encryption: { iterations: 8192 }, integrity: { iterations: 8192 } };
+    const [token] = await sealedElsewhere(1, options);
+    const { backend, counts } = counting();
+    const iron = engine({}, backend);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => iron.unseal(token!, PASSWORD, options)),
+    );
+    expect(results).toEqual(Array.from({ length: 5 }, () => ({ i: 0 })));
+    expect(counts.deriveMacKey).toBe(1);
+    expect(counts.deriveKey).toBe(2);
+  });
+
+  it('parallel unseals of one new token share the derivation on the WebCrypto backend', async () => {
+    const [token] = await sealedElsewhere(1);
+    const { backend, counts } = counting(webBackend);
+    const iron = engine({}, backend);
+    await Promise.all([iron.unseal(token!, PASSWORD), iron.unseal(token!, PASSWORD)]);
+    expect(counts.deriveMacKey).toBe(1);
+  });
+
+  it('at most sharedDerivations per secret are shared; the others derive on their own', async () => {
+    const [a, b] = await sealedElsewhere(2);
+    const { backend, counts } = counting(webBackend);
+    const iron = engine({ sharedDerivations: 1 }, backend);
+    // a takes the one slot; b's two unseals each derive.
+    await Promise.all([
+      iron.unseal(a!, PASSWORD),
+      iron.unseal(b!, PASSWORD),
+      iron.unseal(b!, PASSWORD),
+    ]);
+    expect(counts.deriveMacKey).toBe(3);
+  });
+
+  it('a shared derivation is forgotten once it settles: a forged token sent again derives again', async () => {
+    const { backend, counts, reset } = counting(webBackend);
+    const iron = engine({}, backend);
+    const token = forged();
+    await Promise.all([
+      expectCode(iron.unseal(token, PASSWORD), 'ERR_SEAL_UNSEAL_FAILED'),
+      expectCode(iron.unseal(token, PASSWORD), 'ERR_SEAL_UNSEAL_FAILED'),
+    ]);
+    expect(counts.deriveMacKey).toBe(1);
+    reset();
+    await expectCode(iron.unseal(token, PASSWORD), 'ERR_SEAL_UNSEAL_FAILED');
+    expect(counts.deriveMacKey).toBe(1);
+  });
+
+  it('a failed derivation fails every unseal sharing it, then is not reused', async () => {
+    const [token] = await sealedElsewhere(1);
+    let fail = true;
+    const backend: CryptoBackend = {
+      ...webBackend,
+      deriveKey(...args) {
+        if (fail) return Promise.reject(new Error('derivation failed'));
+        return webBackend.deriveKey(...args);
+      },
+    };
+    const iron = engine({}, backend);
+    await Promise.all([
+      expectCode(iron.unseal(token!, PASSWORD), 'ERR_CRYPTO'),
+      expectCode(iron.unseal(token!, PASSWORD), 'ERR_CRYPTO'),
+    ]);
+    fail = false;
+    await expect(iron.unseal(token!, PASSWORD)).resolves.toEqual({ i: 0 });
   });
 });
 
