@@ -135,7 +135,8 @@ export async function run(iron, input = {}) {
       const options = { encryption: { iterations: 8192 }, integrity: { iterations: 8192 } };
       const token = await iron.seal(OBJECT, PASSWORD, options);
       assertDeepEqual(await iron.unseal(token, PASSWORD, options), OBJECT, 'unsealed');
-      // A changed MAC salt is still hex: its key is derived (8192 iterations), then the MAC fails.
+      // A changed MAC salt is still hex: its key is derived (8192 iterations), then the
+      // MAC fails.
       await rejectsWith(
         iron.unseal(tamperField(token, 6), PASSWORD, options),
         'ERR_SEAL_UNSEAL_FAILED',
