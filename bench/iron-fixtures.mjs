@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import Iron from '@hapi/iron';
 import * as ironV1 from 'iron-webcrypto-v1';
 import * as ironV2 from 'iron-webcrypto-v2';
-import { createIron, defaultLimits } from '../dist/iron/engine.js';
+import { createIron, defaultLimits } from '../dist/iron/create-iron.js';
 import { nodeBackend } from '../dist/iron/backend/node.js';
 import { webBackend } from '../dist/iron/backend/web.js';
 

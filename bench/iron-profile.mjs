@@ -11,7 +11,7 @@
  */
 import { createDecipheriv, createHmac, createSecretKey, pbkdf2Sync } from 'node:crypto';
 import { Buffer } from 'node:buffer';
-import { createIron } from '../dist/iron/engine.js';
+import { createIron } from '../dist/iron/create-iron.js';
 import { nodeBackend } from '../dist/iron/backend/node.js';
 import { NodeAesKey } from '../dist/iron/backend/node-aes.js';
 import { equalStrings } from '../dist/internal/constant-time.js';

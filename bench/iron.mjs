@@ -142,7 +142,7 @@ function cycle(tokens) {
 function provenance() {
   const root = resolve(here, '..');
   const files = [
-    'dist/iron/engine.js',
+    'dist/iron/create-iron.js',
     'dist/iron/format.js',
     'dist/iron/json.js',
     'dist/iron/backend/node.js',

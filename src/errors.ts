@@ -24,6 +24,20 @@ export type SessionErrorCode =
    * pollute prototypes (unseal).
    */
   | 'ERR_DATA_INVALID'
+  /**
+   * The token is a session sealed for another purpose (another session name, or a
+   * `purpose` set in the config): a token of one session never opens as another.
+   */
+  | 'ERR_PURPOSE_MISMATCH'
+  /** The token carries no purpose (sealed by h3, vinxi or an older version) and the config refuses such tokens. */
+  | 'ERR_PURPOSE_MISSING'
+  /** The request carried the session cookie more than once (one may be planted); the first was used. */
+  | 'ERR_COOKIE_DUPLICATE'
+  /**
+   * Too many key derivations for tokens not yet verified were running: the token was not
+   * checked, and the request went on without it instead of queueing behind the others.
+   */
+  | 'ERR_DERIVATION_LIMIT'
   /** The session is older than `maxAge`, or idle for longer than allowed. */
   | 'ERR_SESSION_EXPIRED'
   /** A session configuration value breaks a rule (the message names the rule). */

@@ -6,8 +6,8 @@
  */
 import type { AnyHTTPEvent } from './http/event.js';
 import { requestContextOf } from './http/resolve.js';
-import * as engine from './session/engine.js';
-import type { RequestContext } from './session/engine.js';
+import type { RequestContext } from './session/request-state.js';
+import { sessionEngine as engine } from './session/session-engine.js';
 import type {
   Session,
   SessionConfig,
@@ -83,8 +83,8 @@ export function updateSession<T extends SessionDataT = SessionDataT>(
  *
  * @throws SessionError `ERR_HEADERS_SENT`, config errors
  */
-export function clearSession(event: AnyHTTPEvent, config: Partial<SessionConfig>): Promise<void> {
-  return onRequest(event, (request) => engine.clearSession(request, config as SessionConfig));
+export function clearSession(event: AnyHTTPEvent, config: SessionConfig): Promise<void> {
+  return onRequest(event, (request) => engine.clearSession(request, config));
 }
 
 /**

@@ -5,7 +5,8 @@
 import { SessionError } from '../errors.js';
 import type { NodeRequestLike, NodeResponseLike } from '../http/host-types.js';
 import { nodeTransport } from '../http/transports.js';
-import * as engine from '../session/engine.js';
+import { createRequestContext } from '../session/request-state.js';
+import { sessionEngine } from '../session/session-engine.js';
 import type {
   SessionConfig,
   SessionDataT,
@@ -43,8 +44,8 @@ export function sessionMiddleware(
 ): (req: NodeRequestLike, res: NodeResponseLike, next: (error?: unknown) => void) => void {
   const saveUninitialized = options.saveUninitialized ?? true;
   return (req, res, next) => {
-    engine
-      .useSession(engine.createRequestContext(nodeTransport(req, res)), config, saveUninitialized)
+    sessionEngine
+      .useSession(createRequestContext(nodeTransport(req, res)), config, saveUninitialized)
       .then((manager) => {
         (req as RequestWithSession).session = manager;
         next();

@@ -4,7 +4,7 @@
  */
 import { mergeSetCookies } from '../cookie/set-cookie.js';
 import { kRequest, type HTTPEvent } from '../http/event.js';
-import { createRequestContext, type RequestContext } from '../session/engine.js';
+import { createRequestContext, type RequestContext } from '../session/request-state.js';
 import { toResponseParts, type EventHandler } from '../http/handler.js';
 import { headersTransport, putSetCookies } from '../http/transports.js';
 

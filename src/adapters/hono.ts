@@ -4,7 +4,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { mergeSetCookies, replaceSetCookie } from '../cookie/set-cookie.js';
 import { putSetCookies } from '../http/transports.js';
-import * as engine from '../session/engine.js';
+import { createRequestContext } from '../session/request-state.js';
+import { sessionEngine } from '../session/session-engine.js';
 import type { SessionTransport } from '../session/transport.js';
 import type {
   SessionConfig,
@@ -43,7 +44,7 @@ export function sessionMiddleware<T extends SessionDataT = SessionDataT>(
     };
     c.set(
       'session',
-      await engine.useSession<T>(engine.createRequestContext(transport), config, saveUninitialized),
+      await sessionEngine.useSession<T>(createRequestContext(transport), config, saveUninitialized),
     );
     await next();
     applied = true;

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Buffer } from 'node:buffer';
 import { mergeSetCookies } from '../cookie/set-cookie.js';
 import { kRequest, type HTTPEvent } from '../http/event.js';
-import { createRequestContext, type RequestContext } from '../session/engine.js';
+import { createRequestContext, type RequestContext } from '../session/request-state.js';
 import type { EventHandler } from '../http/handler.js';
 import { toResponseParts } from '../http/handler.js';
 import { nodeTransport, setCookiesOf } from '../http/transports.js';

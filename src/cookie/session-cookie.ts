@@ -1,5 +1,10 @@
-import { parseCookie, stringifySetCookie, type SerializeOptions } from 'cookie';
-import type { CookieOptions } from '../session/types.js';
+/**
+ * The session cookie on the wire: reading its values from a Cookie header, and writing
+ * its Set-Cookie header (prepared once per configuration, then only the token and expiry
+ * per write) or its deletion.
+ */
+import { stringifySetCookie, type SerializeOptions } from 'cookie';
+import type { CookieOptions } from './cookie-options.js';
 
 /**
  * Largest Set-Cookie header written, attributes included. RFC 6265 §6.1 only promises 4096
@@ -7,11 +12,34 @@ import type { CookieOptions } from '../session/types.js';
  */
 export const MAX_SET_COOKIE_BYTES = 4096;
 
-/** The value of cookie `name` in a Cookie request header (first occurrence), if any. */
-export function readCookie(cookieHeader: string, name: string): string | undefined {
-  // Cheap rejection before parsing: most requests of other apps carry no such cookie.
-  if (!cookieHeader.includes(name)) return undefined;
-  return parseCookie(cookieHeader)[name];
+/**
+ * Every value of cookie `name` in a Cookie request header, in the order sent. Browsers send
+ * a cookie once per (domain, path) it was set for, so more than one value means another
+ * site of the same parent domain, or another path, set one too (cookie tossing).
+ */
+export function readCookieValues(cookieHeader: string, name: string): string[] {
+  // Cheap rejection before splitting: most requests of other apps carry no such cookie.
+  if (!cookieHeader.includes(name)) return [];
+  const values: string[] = [];
+  // RFC 6265 §4.2.1: cookie-string = cookie-pair *( ";" SP cookie-pair ), and
+  // cookie-pair = cookie-name "=" cookie-value; whitespace around the parts is tolerated
+  // as every server parser does.
+  for (const pair of cookieHeader.split(';')) {
+    const equals = pair.indexOf('=');
+    if (equals < 0 || pair.slice(0, equals).trim() !== name) continue;
+    values.push(decodeValue(pair.slice(equals + 1).trim()));
+  }
+  return values;
+}
+
+/** A cookie value as the cookie package reads it: percent-decoded when it can be. */
+function decodeValue(value: string): string {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 // Resolved options never hold undefined values (the config drops them), which is what the
@@ -63,16 +91,18 @@ export function compileCookie(name: string, options: CookieOptions): CookieTempl
  *
  * @param expiresAt - when the session ends (ms since the epoch), or undefined for a
  *   browser-session cookie
+ * @param now - the current time, from which Max-Age counts
  */
 export function serializeToken(
   template: CookieTemplate,
   token: string,
   expiresAt: number | undefined,
+  now: number = Date.now(),
 ): string {
   if (expiresAt === undefined || template.fixedExpiry) {
     return `${template.name}=${token}${template.attributes}`;
   }
-  const maxAge = Math.max(0, Math.floor((expiresAt - Date.now()) / 1000));
+  const maxAge = Math.max(0, Math.floor((expiresAt - now) / 1000));
   const expires = new Date(expiresAt).toUTCString();
   return `${template.name}=${token}; Max-Age=${maxAge}; Expires=${expires}${template.attributes}`;
 }

@@ -1,4 +1,4 @@
-import type { RequestContext } from '../session/engine.js';
+import type { RequestContext } from '../session/request-state.js';
 import type { NodeRequestLike, NodeResponseLike } from './host-types.js';
 
 /**

@@ -1,5 +1,5 @@
 import { SessionError } from '../errors.js';
-import { createRequestContext, type RequestContext } from '../session/engine.js';
+import { createRequestContext, type RequestContext } from '../session/request-state.js';
 import { kRequest, type AnyHTTPEvent, type H3EventLike, type H3V2EventLike } from './event.js';
 import { headersTransport, nodeTransport } from './transports.js';
 

@@ -3,6 +3,6 @@
  * API and the session engine share it, and with it every cache.
  */
 import { cryptoBackend } from '#crypto-backend';
-import { createIron, type Iron } from './engine.js';
+import { createIron, type Iron } from './create-iron.js';
 
 export const iron: Iron = createIron(cryptoBackend);

@@ -1,3 +1,7 @@
+/**
+ * A session configuration, validated once and resolved with every default: each rule it
+ * breaks fails at the first call with an error naming the rule, never at the first write.
+ */
 import { SessionError } from '../errors.js';
 import type { SealOptionsInput } from '../iron/options.js';
 import { resolveOptions } from '../iron/options.js';
@@ -9,6 +13,7 @@ import {
   type RawPassword,
 } from '../iron/password.js';
 import { compileCookie, type CookieTemplate } from '../cookie/session-cookie.js';
+import { validatePurpose } from './purpose.js';
 import type { CookieOptions, SessionConfig, SessionRejection } from './types.js';
 
 /** A validated configuration with every default applied. */
@@ -29,6 +34,12 @@ export interface ResolvedConfig {
   readonly seal: SealOptionsInput;
   readonly generateId: () => string;
   readonly onInvalidToken: ((rejection: SessionRejection) => void) | undefined;
+  /** What the tokens are for (sealed into each). */
+  readonly purpose: string;
+  readonly acceptUnboundTokens: boolean;
+  /** iron's clock skew, which also bounds how far in the future `createdAt` may be. */
+  readonly clockSkewMs: number;
+  readonly onUnawaitedError: (error: unknown) => void;
 }
 
 /** Cookie defaults: h3's, plus SameSite=Lax. Frozen: configurations spread over it. */
@@ -77,6 +88,43 @@ function checkPassword(password: unknown): string {
   return passwordForSeal(password as PasswordInput).id;
 }
 
+/**
+ * Cookie name prefixes browsers enforce (RFC 6265bis §4.1.3, matched case-insensitively):
+ * a `__Secure-` cookie must be Secure; a `__Host-` cookie must be Secure, have Path=/ and
+ * no Domain, so no other host (a sibling subdomain) and no other path can set one. A config
+ * that breaks them would write cookies the browser drops.
+ */
+function checkPrefix(name: string, cookie: Readonly<CookieOptions>): void {
+  const lower = name.toLowerCase();
+  if (lower.startsWith('__secure-') && cookie.secure !== true) {
+    throw invalid('a __Secure- cookie name needs cookie.secure');
+  }
+  if (lower.startsWith('__host-')) {
+    if (cookie.secure !== true) throw invalid('a __Host- cookie name needs cookie.secure');
+    if (cookie.path !== '/') throw invalid('a __Host- cookie name needs cookie.path "/"');
+    if (cookie.domain !== undefined) throw invalid('a __Host- cookie name allows no cookie.domain');
+  }
+}
+
+/**
+ * A fixed salt or IV takes away what makes every token different: with a fixed IV and a
+ * reused salt every cookie shares one keystream (with aes-128-ctr two cookies give away
+ * each other's plaintext). They exist in iron's options for known-answer tests only.
+ */
+function checkSealOptions(seal: unknown): void {
+  if (seal === undefined) return;
+  if (typeof seal !== 'object' || seal === null) throw invalid('seal must be an object');
+  for (const kind of ['encryption', 'integrity'] as const) {
+    const sub: unknown = (seal as Record<string, unknown>)[kind];
+    if (typeof sub !== 'object' || sub === null) continue;
+    for (const fixed of ['salt', 'iv'] as const) {
+      if ((sub as Record<string, unknown>)[fixed] !== undefined) {
+        throw invalid(`seal.${kind}.${fixed} must not be set: every token needs a random one`);
+      }
+    }
+  }
+}
+
 function resolveCookie(name: string, cookie: unknown): false | Readonly<CookieOptions> {
   if (cookie === false) return false;
   if (cookie === undefined) return DEFAULT_COOKIE;
@@ -100,6 +148,7 @@ function resolveCookie(name: string, cookie: unknown): false | Readonly<CookieOp
     throw invalid('cookie.maxAge must be a whole number of seconds');
   }
   const frozen = Object.freeze(merged);
+  checkPrefix(name, frozen);
   try {
     // The serializer checks domain, path, expires and priority against RFC 6265's grammar:
     // a value it would refuse at the first write is refused now instead.
@@ -120,6 +169,11 @@ function withoutUndefined(value: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, entry] of Object.entries(value)) if (entry !== undefined) out[key] = entry;
   return out;
+}
+
+/** The default `onUnawaitedError`: the failure must show somewhere. */
+export function logUnawaitedError(error: unknown): void {
+  console.error('sealed-session: a session write that nobody awaited failed:', error);
 }
 
 const resolved = new WeakMap<object, ResolvedConfig>();
@@ -164,11 +218,21 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     throw invalid('onInvalidToken must be a function');
   }
 
+  checkSealOptions(config.seal);
+  const purpose = config.purpose === undefined ? name : validatePurpose(config.purpose, 'purpose');
+  const acceptUnbound: unknown = config.acceptUnboundTokens ?? true;
+  if (typeof acceptUnbound !== 'boolean') throw invalid('acceptUnboundTokens must be a boolean');
+  const onUnawaitedError: unknown = config.onUnawaitedError;
+  if (onUnawaitedError !== undefined && typeof onUnawaitedError !== 'function') {
+    throw invalid('onUnawaitedError must be a function');
+  }
+
   const seal: SealOptionsInput = Object.freeze({
     ttl: maxAge > 0 ? maxAge * 1000 : 0,
     ...config.seal,
   });
-  resolveOptions(seal); // fail fast on bad iron options, not at the first write
+  // Fails fast on bad iron options, not at the first write.
+  const ironOptions = resolveOptions(seal);
 
   const cookie = resolveCookie(name, config.cookie);
   const result: ResolvedConfig = Object.freeze({
@@ -184,6 +248,10 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     generateId:
       (config.generateId as (() => string) | undefined) ?? (() => randomSource.randomUUID()),
     onInvalidToken: config.onInvalidToken,
+    purpose,
+    acceptUnboundTokens: acceptUnbound,
+    clockSkewMs: ironOptions.timestampSkewSec * 1000,
+    onUnawaitedError: config.onUnawaitedError ?? logUnawaitedError,
   });
   resolved.set(input, result);
   return result;

@@ -1,6 +1,9 @@
 import type { SessionError } from '../errors.js';
 import type { SealOptionsInput } from '../iron/options.js';
 import type { PasswordInput } from '../iron/password.js';
+import type { CookieOptions } from '../cookie/cookie-options.js';
+
+export type { CookieOptions } from '../cookie/cookie-options.js';
 
 /**
  * Session data: any JSON object. `any` (not `unknown`) on purpose, as in h3: code written
@@ -28,25 +31,6 @@ export interface Session<T extends SessionDataT = SessionDataT> {
  */
 export type SessionUpdate<T extends SessionDataT = SessionDataT> =
   Partial<SessionData<T>> | ((oldData: SessionData<T>) => Partial<SessionData<T>> | undefined);
-
-/** Cookie attributes (RFC 6265bis). */
-export interface CookieOptions {
-  /** @default '/' */
-  readonly path?: string | undefined;
-  readonly domain?: string | undefined;
-  /** @default true */
-  readonly secure?: boolean | undefined;
-  /** @default true */
-  readonly httpOnly?: boolean | undefined;
-  /** @default 'lax' */
-  readonly sameSite?: boolean | 'lax' | 'strict' | 'none' | undefined;
-  readonly priority?: 'low' | 'medium' | 'high' | undefined;
-  readonly partitioned?: boolean | undefined;
-  /** Overrides the expiry derived from `maxAge`. */
-  readonly expires?: Date | undefined;
-  /** Overrides the Max-Age derived from `maxAge`, in seconds. */
-  readonly maxAge?: number | undefined;
-}
 
 /** Why a request's session token was not used. */
 export interface SessionRejection {
@@ -86,6 +70,28 @@ export interface SessionConfig {
    * session, and this is where the reason stays observable (log it, count it).
    */
   onInvalidToken?: ((rejection: SessionRejection) => void) | undefined;
+  /**
+   * What this session's tokens are for, sealed into each of them: a token sealed for
+   * another purpose is refused (`ERR_PURPOSE_MISMATCH`), so two sessions sharing a
+   * password (a `pre` sign-in step and `auth`, say) never accept each other's tokens.
+   * @default the session name
+   */
+  purpose?: string | undefined;
+  /**
+   * Accept tokens that carry no purpose: those sealed by h3, vinxi or an older version of
+   * this package, so a migration keeps its users signed in. They are resealed with the
+   * purpose at their next write. Set `false` once they are gone, to refuse them
+   * (`ERR_PURPOSE_MISSING`).
+   * @default true
+   */
+  acceptUnboundTokens?: boolean | undefined;
+  /**
+   * Called when a session write that nobody awaited failed (an un-awaited
+   * `session.update()` whose response already went out, say). The failure never becomes
+   * an unhandled rejection; this is where it stays visible.
+   * @default logs it with console.error
+   */
+  onUnawaitedError?: ((error: unknown) => void) | undefined;
 }
 
 /** What `useSession` returns: live accessors and the write operations. */

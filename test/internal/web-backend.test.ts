@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nodeBackend } from '../../src/iron/backend/node.js';
 import { webBackend, workerdBackend } from '../../src/iron/backend/web.js';
-import { createIron } from '../../src/iron/engine.js';
+import { createIron } from '../../src/iron/create-iron.js';
 
 const RAW = Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 3) & 0xff);
 const BASE = 'Fe26.2**abcdef*AAAAAAAAAAAAAAAAAAAAAA*Y2lwaGVydGV4dA*';

@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { isSessionError, SessionError } from '../../src/errors.js';
 import { nodeBackend } from '../../src/iron/backend/node.js';
 import { webBackend, workerdBackend } from '../../src/iron/backend/web.js';
-import { createIron, type Iron } from '../../src/iron/engine.js';
+import { createIron, type Iron } from '../../src/iron/create-iron.js';
 import type { SealOptionsInput } from '../../src/iron/options.js';
 import type { PasswordInput } from '../../src/iron/password.js';
 import {
@@ -641,7 +641,7 @@ describe('isSessionError across copies of the package', () => {
 
   it('recognises errors thrown by a second copy of the engine', async () => {
     vi.resetModules();
-    const engine = await import('../../src/iron/engine.js');
+    const engine = await import('../../src/iron/create-iron.js');
     const web = await import('../../src/iron/backend/web.js');
     const error = await rejection(engine.createIron(web.webBackend).unseal('x', PASSWORD));
     expect(error instanceof SessionError).toBe(false);

@@ -9,7 +9,12 @@ import { nodeBackend } from '../../src/iron/backend/node.js';
 import type { CryptoBackend } from '../../src/iron/backend/types.js';
 import { webBackend } from '../../src/iron/backend/web.js';
 import type { SealOptionsInput } from '../../src/iron/options.js';
-import { createIron, defaultLimits, type Iron, type IronLimits } from '../../src/iron/engine.js';
+import {
+  createIron,
+  defaultLimits,
+  type Iron,
+  type IronLimits,
+} from '../../src/iron/create-iron.js';
 import {
   OTHER_PASSWORD,
   PASSWORD,

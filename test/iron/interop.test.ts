@@ -4,7 +4,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
-import { createIron, type Iron } from '../../src/iron/engine.js';
+import { createIron, type Iron } from '../../src/iron/create-iron.js';
 import type { SealOptionsInput } from '../../src/iron/options.js';
 import {
   BYTES_32,

@@ -4,7 +4,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
-import { createIron } from '../../src/iron/engine.js';
+import { createIron } from '../../src/iron/create-iron.js';
 import type { SealOptionsInput } from '../../src/iron/options.js';
 import * as iron from '../../src/iron/index.js';
 import { BYTES_32, PASSWORD, backends, fields, hapi, type PeerPassword } from './helpers.js';

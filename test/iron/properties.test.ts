@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { isSessionError, type SessionErrorCode } from '../../src/errors.js';
 import { nodeBackend } from '../../src/iron/backend/node.js';
 import { webBackend } from '../../src/iron/backend/web.js';
-import { createIron, type Iron } from '../../src/iron/engine.js';
+import { createIron, type Iron } from '../../src/iron/create-iron.js';
 import type { SealOptionsInput } from '../../src/iron/options.js';
 import type { PasswordInput } from '../../src/iron/password.js';
 import { OTHER_PASSWORD, PASSWORD, backends } from './helpers.js';

@@ -115,11 +115,11 @@ describe.each(hosts)('session matrix: $name', (host) => {
       expect(sealed).toEqual({ id: body.id, createdAt: body.createdAt, data: {} });
     });
 
-    it('seals exactly { id, createdAt, data } (what h3 seals)', async () => {
+    it('seals { id, createdAt, data } (what h3 seals), then the purpose', async () => {
       const response = await running.defaults.server.request('/update?patch={"user":"vinxi"}');
       const raw = await unseal(oneCookie(response).value, running.defaults.config.password);
-      expect(Object.keys(raw as object)).toEqual(['id', 'createdAt', 'data']);
-      expect(raw).toMatchObject({ data: { user: 'vinxi' } });
+      expect(Object.keys(raw as object)).toEqual(['id', 'createdAt', 'data', 'purpose']);
+      expect(raw).toMatchObject({ data: { user: 'vinxi' }, purpose: 'h3' });
     });
 
     it('keeps the id on the next request, and an unchanged read writes no cookie', async () => {
@@ -682,9 +682,10 @@ describe.each(hosts)('session matrix: $name', (host) => {
       expect(tokenFields(cookie.value)[1]).toBe('2');
       expect(await unsealWith('rotation', cookie.value)).toEqual(session);
       // The new token opens with the new secret alone.
-      expect(await unseal(cookie.value, { id: '2', secret: running.rotation.newSecret })).toEqual(
-        session,
-      );
+      expect(await unseal(cookie.value, { id: '2', secret: running.rotation.newSecret })).toEqual({
+        ...session,
+        purpose: 'h3',
+      });
       expect(running.rotation.rejections).toEqual([]);
     });
 

@@ -281,7 +281,7 @@ describe('the seed page examples, import changed to sealed-session', () => {
     expectTypeOf(clearSession).returns.toEqualTypeOf<Promise<void>>();
     expectTypeOf(sealSession).returns.toEqualTypeOf<Promise<string>>();
     expectTypeOf(unsealSession).returns.resolves.toExtend<Partial<Session>>();
-    expectTypeOf(clearSession).parameter(1).toEqualTypeOf<Partial<SessionConfig>>();
+    expectTypeOf(clearSession).parameter(1).toEqualTypeOf<SessionConfig>();
   });
 });
 

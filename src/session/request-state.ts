@@ -1,0 +1,82 @@
+/**
+ * What the session engine keeps about one request: how it talks to the host (its
+ * {@link SessionTransport}) and, per session name, the state of that session within the
+ * request. Nothing here outlives the request.
+ */
+import type { SessionTransport } from './transport.js';
+import type { Session } from './types.js';
+
+/** Where a request's session came from. */
+export type SessionSource = 'fresh' | 'cookie' | 'header';
+
+/** The state of one named session within one request. */
+export interface SessionState {
+  session: Session | undefined;
+  /** The one unseal every concurrent reader of this request waits on. */
+  loading: Promise<Session> | undefined;
+  /** Where `session` came from: a new session, the cookie, or the session header. */
+  source: SessionSource;
+  /**
+   * A session token came in the session header: this request answers through
+   * `sealSession` only and never sets or deletes the session cookie, so a token someone
+   * else supplies in the header can never replace the browser's own cookie.
+   */
+  headerBound: boolean;
+  /** The client holds this session: it came from a valid token or was written now. */
+  persisted: boolean;
+  /** It came from a token sealed under a password id that no longer seals. */
+  sealedWithOldPassword: boolean;
+  /**
+   * The request's token was not checked (the key-derivation limit was reached): the
+   * session is fresh for this request, but a new cookie is not written over the token
+   * the browser holds unless the handler changes the session.
+   */
+  tokenUnchecked: boolean;
+  /** Cleared in this request: the request's own token must not bring it back. */
+  cleared: boolean;
+  /**
+   * Bumped by every clear. An operation remembers the generation it was called in; when
+   * its turn comes (or its seal finishes) in another, a clear came after it, and it must
+   * not write.
+   */
+  generation: number;
+  /** The end of this session's write queue, or undefined when no write is running. */
+  queue: Promise<unknown> | undefined;
+}
+
+/**
+ * One request's view: how it talks to the host, and its sessions by name. It lives on the
+ * request's own object (the event), not in a WeakMap: short-lived WeakMap keys are costly
+ * for the garbage collector, and this is made on every request.
+ */
+export interface RequestContext {
+  readonly transport: SessionTransport;
+  sessions: Map<string, SessionState> | undefined;
+}
+
+/** A context for a new request over `transport`. */
+export function createRequestContext(transport: SessionTransport): RequestContext {
+  return { transport, sessions: undefined };
+}
+
+/** The state of session `name` in `request`, made on first use. */
+export function stateOf(request: RequestContext, name: string): SessionState {
+  const sessions = (request.sessions ??= new Map<string, SessionState>());
+  let state = sessions.get(name);
+  if (state === undefined) {
+    state = {
+      session: undefined,
+      loading: undefined,
+      source: 'fresh',
+      headerBound: false,
+      persisted: false,
+      sealedWithOldPassword: false,
+      tokenUnchecked: false,
+      cleared: false,
+      generation: 0,
+      queue: undefined,
+    };
+    sessions.set(name, state);
+  }
+  return state;
+}

@@ -1,0 +1,462 @@
+/**
+ * The session operations: load, update, clear, regenerate, seal and unseal a session for
+ * one request, over the request's state, the token codec and the cookie I/O. It knows
+ * only the {@link SessionTransport} of a request, never a framework.
+ *
+ * Writes of one session in one request run in one queue, in the order they were called,
+ * and each is checked against the generation it was called in: a clear bumps the
+ * generation, so an update or regenerate that started before a clear never lands after
+ * it. An update is staged: the session's data changes only once its write succeeded.
+ *
+ * Fixed h3 defects: a cleared session never comes back from the request's cookie; the
+ * cookie is really deleted; a token of a rotated-out password id still opens while its id
+ * is in the map and is resealed under the current one; an invalid header falls back to
+ * the cookie; a new session is written by useSession, not by every read; a write after the
+ * headers went out is a clear error; at most one Set-Cookie per cookie.
+ */
+import { SessionError, isSessionError, type SessionErrorCode } from '../errors.js';
+import type { Iron } from '../iron/create-iron.js';
+import { iron as sharedIron } from '../iron/instance.js';
+import { chain, toPromise, type MaybePromise } from '../internal/maybe-promise.js';
+import { logUnawaitedError, resolveConfig, type ResolvedConfig } from './config.js';
+import {
+  assertWritable,
+  deleteTokenCookie,
+  requestCookieTokens,
+  requestHeaderToken,
+  writeTokenCookie,
+} from './cookie-io.js';
+import { LiveSession } from './live-session.js';
+import {
+  stateOf,
+  type RequestContext,
+  type SessionSource,
+  type SessionState,
+} from './request-state.js';
+import { createTokenCodec } from './token-codec.js';
+import type {
+  Session,
+  SessionConfig,
+  SessionDataT,
+  SessionManager,
+  SessionRejection,
+  SessionUpdate,
+} from './types.js';
+import { watchWrite } from './unawaited.js';
+import { shouldWrite } from './write-policy.js';
+
+/** The session operations of one engine; every function takes the request's context. */
+export interface SessionEngine {
+  /** The request's session; loads it once, however many callers ask at the same time. */
+  getSession<T extends SessionDataT>(
+    request: RequestContext,
+    config: SessionConfig,
+  ): Promise<Session<T>>;
+  /**
+   * The session with live accessors and write operations, written now when the write
+   * policy says so (a new session, unless `saveUninitialized` is false; a rotated password).
+   */
+  useSession<T extends SessionDataT>(
+    request: RequestContext,
+    config: SessionConfig,
+    saveUninitialized?: boolean,
+  ): Promise<SessionManager<T>>;
+  /** Applies `update` to a staged copy of the data, writes it, then makes it the data. */
+  updateSession<T extends SessionDataT>(
+    request: RequestContext,
+    config: SessionConfig,
+    update?: SessionUpdate<T>,
+  ): Promise<Session<T>>;
+  /** Ends the session: deletes its cookie; later reads in this request start a new one. */
+  clearSession(request: RequestContext, config: SessionConfig): Promise<void>;
+  /** Gives the session a new id and creation time, keeping its data, and writes it. */
+  regenerateSession<T extends SessionDataT>(
+    request: RequestContext,
+    config: SessionConfig,
+  ): Promise<Session<T>>;
+  /** Seals the request's session into a token, after the writes already called. */
+  sealSession(request: RequestContext, config: SessionConfig): Promise<string>;
+  /** Opens a token with this configuration. */
+  unsealSession(config: SessionConfig, token: string): Promise<Session>;
+}
+
+/** What an engine is made of: its iron instance and its clock. */
+export interface SessionEngineParts {
+  readonly iron: Iron;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+}
+
+/** Errors that mean "this token is not a usable session": the request gets a fresh one. */
+const TOKEN_ERRORS: ReadonlySet<SessionErrorCode> = new Set<SessionErrorCode>([
+  'ERR_SEAL_INVALID',
+  'ERR_SEAL_UNSEAL_FAILED',
+  'ERR_SEAL_EXPIRED',
+  'ERR_PASSWORD_NOT_FOUND',
+  'ERR_DATA_INVALID',
+  'ERR_SESSION_EXPIRED',
+  'ERR_COOKIE_INVALID',
+  'ERR_COOKIE_TOO_LARGE',
+  'ERR_PURPOSE_MISMATCH',
+  'ERR_PURPOSE_MISSING',
+  'ERR_DERIVATION_LIMIT',
+]);
+
+/** The password id field of a token (Fe26.2*<id>*...). */
+function passwordIdOf(token: string): string {
+  const start = token.indexOf('*') + 1;
+  return token.slice(start, token.indexOf('*', start));
+}
+
+/**
+ * Tells the configured observer why a token was refused. An observer that throws (a
+ * logging bug) must not turn a bad cookie into a failed request, so its error is dropped.
+ */
+function reportInvalidToken(config: ResolvedConfig, rejection: SessionRejection): void {
+  try {
+    config.onInvalidToken?.(rejection);
+  } catch {
+    // Deliberately ignored: see above.
+  }
+}
+
+function rejection(error: unknown): Promise<never> {
+  return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+}
+
+/** Assigns own keys, defining (not setting) `__proto__` so it cannot change a prototype. */
+function mergeInto(target: Record<string, unknown>, update: object): void {
+  for (const [key, value] of Object.entries(update)) {
+    if (key === '__proto__') {
+      Object.defineProperty(target, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      target[key] = value;
+    }
+  }
+}
+
+/**
+ * The data `update` would make, on a copy: a shallow one for an object (merging replaces
+ * top-level keys only), a deep one for a function (it may change nested values).
+ *
+ * @throws SessionError `ERR_DATA_INVALID` when the data cannot even be copied (functions...)
+ */
+function stageUpdate(
+  data: Record<string, unknown>,
+  update: SessionUpdate | undefined,
+): Record<string, unknown> {
+  let staged: Record<string, unknown>;
+  let patch: unknown = update;
+  if (typeof update === 'function') {
+    try {
+      staged = structuredClone(data);
+    } catch (error) {
+      throw new SessionError('ERR_DATA_INVALID', 'Data cannot be represented faithfully as JSON', {
+        cause: error,
+      });
+    }
+    patch = update(staged);
+  } else {
+    staged = { ...data };
+  }
+  // JavaScript callers may pass null, or a non-object from an update function.
+  if (typeof patch === 'object' && patch !== null) mergeInto(staged, patch);
+  return staged;
+}
+
+/** Makes `target` hold exactly `source`'s keys, keeping the object (callers may hold it). */
+function replaceContents(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const key of Object.keys(target))
+    if (!Object.hasOwn(source, key)) Reflect.deleteProperty(target, key);
+  mergeInto(target, source);
+}
+
+/** Runs `operation` after the session's earlier writes, in call order. */
+function enqueue<R>(state: SessionState, operation: () => Promise<R>): Promise<R> {
+  const previous = state.queue;
+  const result = previous === undefined ? operation() : previous.then(operation);
+  const settled: Promise<void> = result.then(
+    () => {
+      if (state.queue === settled) state.queue = undefined;
+    },
+    () => {
+      if (state.queue === settled) state.queue = undefined;
+    },
+  );
+  state.queue = settled;
+  return result;
+}
+
+/** A session engine over `parts`: tests pass their own clock; the package uses the default. */
+export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
+  const { now } = parts;
+  const codec = createTokenCodec(parts.iron, now);
+
+  function freshSession(config: ResolvedConfig, state: SessionState): Session {
+    state.persisted = false;
+    state.source = 'fresh';
+    state.sealedWithOldPassword = false;
+    return { id: config.generateId(), createdAt: now(), data: {} };
+  }
+
+  /** Tries one token; reports why it was refused and gives undefined, or rethrows others. */
+  function tryToken(
+    config: ResolvedConfig,
+    state: SessionState,
+    token: string,
+    source: Exclude<SessionSource, 'fresh'>,
+  ): MaybePromise<Session | undefined> {
+    const refused = (error: unknown): Session | undefined => {
+      if (!isSessionError(error) || !TOKEN_ERRORS.has(error.code)) throw error;
+      if (error.code === 'ERR_DERIVATION_LIMIT' && source === 'cookie') {
+        state.tokenUnchecked = true;
+      }
+      reportInvalidToken(config, { error, source, name: config.name });
+      return undefined;
+    };
+    const accepted = (session: Session): Session => {
+      state.persisted = true;
+      state.source = source;
+      state.headerBound = source === 'header';
+      state.sealedWithOldPassword = passwordIdOf(token) !== config.sealingPasswordId;
+      return session;
+    };
+    let opened: MaybePromise<Session>;
+    try {
+      opened = codec.open(config, token);
+    } catch (error) {
+      return refused(error);
+    }
+    return opened instanceof Promise ? opened.then(accepted, refused) : accepted(opened);
+  }
+
+  function loadSession(
+    request: RequestContext,
+    config: ResolvedConfig,
+    state: SessionState,
+  ): MaybePromise<Session> {
+    if (state.cleared) return freshSession(config, state);
+    const { transport } = request;
+    const fromCookie = (): MaybePromise<Session> => {
+      const tokens = requestCookieTokens(transport, config);
+      const token = tokens[0];
+      if (token === undefined || token === '') return freshSession(config, state);
+      if (tokens.length > 1) {
+        // Browsers send the cookie of the longest path first, so a sibling site that can
+        // set a cookie for the parent domain can put its own in front of ours. We take the
+        // first, as every server does, and say so: a __Host- name is the defence.
+        reportInvalidToken(config, {
+          error: new SessionError(
+            'ERR_COOKIE_DUPLICATE',
+            'The request carried the session cookie more than once; the first was used',
+          ),
+          source: 'cookie',
+          name: config.name,
+        });
+      }
+      return chain(
+        tryToken(config, state, token, 'cookie'),
+        (session) => session ?? freshSession(config, state),
+      );
+    };
+    const headerToken = requestHeaderToken(transport, config);
+    if (headerToken === undefined) return fromCookie();
+    // An invalid header falls back to the cookie.
+    return chain(
+      tryToken(config, state, headerToken, 'header'),
+      (session) => session ?? fromCookie(),
+    );
+  }
+
+  function load(
+    request: RequestContext,
+    config: ResolvedConfig,
+    state: SessionState,
+  ): Promise<Session> {
+    if (state.session !== undefined) return Promise.resolve(state.session);
+    if (state.loading === undefined) {
+      let loaded: MaybePromise<Session>;
+      try {
+        loaded = loadSession(request, config, state);
+      } catch (error) {
+        return rejection(error);
+      }
+      if (!(loaded instanceof Promise)) {
+        state.session = loaded;
+        return Promise.resolve(loaded);
+      }
+      const generation = state.generation;
+      state.loading = loaded.then(
+        (session) => {
+          // A clear came while the token was being opened: it must not come back.
+          if (state.generation !== generation) return session;
+          state.session = session;
+          state.loading = undefined;
+          return session;
+        },
+        (error: unknown) => {
+          if (state.generation === generation) state.loading = undefined;
+          throw error;
+        },
+      );
+    }
+    return state.loading;
+  }
+
+  /**
+   * Seals `next` and sets the cookie, unless a clear came after `generation`. Gives false
+   * when the write was superseded by that clear. A session from the session header is
+   * not written into the cookie (its client asks for `sealSession`).
+   */
+  async function write(
+    request: RequestContext,
+    config: ResolvedConfig,
+    state: SessionState,
+    next: Session,
+    generation: number,
+  ): Promise<boolean> {
+    if (state.headerBound || config.cookie === false) return state.generation === generation;
+    const { transport } = request;
+    assertWritable(transport);
+    const token = await codec.seal(config, next);
+    if (state.generation !== generation) return false;
+    const expiresAt = config.maxAgeMs > 0 ? next.createdAt + config.maxAgeMs : undefined;
+    writeTokenCookie(transport, config, token, expiresAt, now());
+    state.persisted = true;
+    state.sealedWithOldPassword = false;
+    state.tokenUnchecked = false;
+    return true;
+  }
+
+  /** Runs a write operation: resolves the config, queues it, and watches the outcome. */
+  function queuedWrite<R>(
+    request: RequestContext,
+    config: SessionConfig,
+    operation: (resolved: ResolvedConfig, state: SessionState, generation: number) => Promise<R>,
+    atCall?: (state: SessionState) => void,
+  ): Promise<R> {
+    let resolved: ResolvedConfig;
+    try {
+      resolved = resolveConfig(config);
+    } catch (error) {
+      return watchWrite(rejection(error), logUnawaitedError);
+    }
+    const state = stateOf(request, resolved.name);
+    atCall?.(state);
+    const generation = state.generation;
+    return watchWrite(
+      enqueue(state, () => operation(resolved, state, generation)),
+      resolved.onUnawaitedError,
+    );
+  }
+
+  function updateSession<T extends SessionDataT>(
+    request: RequestContext,
+    config: SessionConfig,
+    update?: SessionUpdate<T>,
+  ): Promise<Session<T>> {
+    return queuedWrite(request, config, async (resolved, state, generation) => {
+      const session = await load(request, resolved, state);
+      if (state.generation !== generation) return session as Session<T>;
+      const staged = stageUpdate(session.data, update);
+      const next = { id: session.id, createdAt: session.createdAt, data: staged };
+      if (await write(request, resolved, state, next, generation)) {
+        replaceContents(session.data, staged);
+      }
+      return session as Session<T>;
+    });
+  }
+
+  function clearSession(request: RequestContext, config: SessionConfig): Promise<void> {
+    return queuedWrite(
+      request,
+      config,
+      (resolved, state) => {
+        if (!state.headerBound) deleteTokenCookie(request.transport, resolved);
+        return Promise.resolve();
+      },
+      (state) => {
+        // Takes effect at the call: later reads start a new session, and the writes called
+        // before see a new generation. Deleting the cookie waits for those writes.
+        state.session = undefined;
+        state.loading = undefined;
+        state.cleared = true;
+        state.generation++;
+        state.persisted = false;
+        state.sealedWithOldPassword = false;
+      },
+    );
+  }
+
+  function regenerateSession<T extends SessionDataT>(
+    request: RequestContext,
+    config: SessionConfig,
+  ): Promise<Session<T>> {
+    return queuedWrite(request, config, async (resolved, state, generation) => {
+      const current = await load(request, resolved, state);
+      if (state.generation !== generation) return current as Session<T>;
+      const next: Session = { id: resolved.generateId(), createdAt: now(), data: current.data };
+      if (!(await write(request, resolved, state, next, generation))) return current as Session<T>;
+      state.session = next;
+      return next as Session<T>;
+    });
+  }
+
+  const engine: SessionEngine = {
+    getSession<T extends SessionDataT>(request: RequestContext, config: SessionConfig) {
+      let resolved: ResolvedConfig;
+      try {
+        resolved = resolveConfig(config);
+      } catch (error) {
+        // A bad config is a rejection, as from every other function: never a synchronous throw.
+        return rejection(error);
+      }
+      return load(request, resolved, stateOf(request, resolved.name)) as Promise<Session<T>>;
+    },
+
+    async useSession<T extends SessionDataT>(
+      request: RequestContext,
+      config: SessionConfig,
+      saveUninitialized = true,
+    ) {
+      const resolved = resolveConfig(config);
+      const state = stateOf(request, resolved.name);
+      await load(request, resolved, state);
+      if (shouldWrite(state, saveUninitialized) !== false) {
+        await updateSession(request, config);
+      }
+      return new LiveSession<T>(engine, request, config, state);
+    },
+
+    updateSession,
+    clearSession,
+    regenerateSession,
+
+    sealSession(request, config) {
+      let resolved: ResolvedConfig;
+      try {
+        resolved = resolveConfig(config);
+      } catch (error) {
+        return rejection(error);
+      }
+      const state = stateOf(request, resolved.name);
+      return enqueue(state, async () => codec.seal(resolved, await load(request, resolved, state)));
+    },
+
+    unsealSession(config, token) {
+      return toPromise(() => codec.open(resolveConfig(config), token));
+    },
+  };
+  return engine;
+}
+
+/** The engine of the public API: the package's iron instance and the system clock. */
+export const sessionEngine: SessionEngine = createSessionEngine({
+  iron: sharedIron,
+  now: () => Date.now(),
+});
