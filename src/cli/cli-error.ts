@@ -1,10 +1,11 @@
-import { isSessionError } from '../errors.js';
-
 /**
  * How the CLI fails: exit code 1 for a token, data or password that is not valid, 2 for a
  * command line that is not (unknown command or option, no password source). Every failure
- * is reported as one line that never contains a token, a password or data.
+ * is reported as one line that never contains a token, a password or data, nor any other
+ * word of the command line: a mistyped command line may hold a token or a password where a
+ * name was expected, so messages name options and argument positions instead.
  */
+import { isSessionError } from '../errors.js';
 
 /** Exit code of a failure: 1 invalid input, 2 usage. */
 export type FailureExitCode = 1 | 2;
@@ -31,14 +32,6 @@ export function usageError(message: string): CliError {
 /** A token, data or password that is not valid: exit code 1. */
 export function inputError(code: string, message: string): CliError {
   return new CliError(1, message, code);
-}
-
-/**
- * Shows a word the user typed (a command or option name) only when it looks like one: a
- * mistyped command line may hold a token or a password where a name was expected.
- */
-export function quoteName(word: string): string {
-  return /^-{0,2}[A-Za-z][\w-]{0,31}$/.test(word) ? ` ${word}` : '';
 }
 
 function lowerFirst(text: string): string {

@@ -1,3 +1,6 @@
+/**
+ * The shape every subcommand of the bin has, so run.ts can list, document and dispatch them alike.
+ */
 import type { OptionSpecs, ParsedArgs } from './args.js';
 import type { Io } from './io.js';
 

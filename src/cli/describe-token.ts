@@ -1,3 +1,7 @@
+/**
+ * What `inspect` reports about a token: its public fields and the cookie it would make,
+ * read without a password.
+ */
 import { MAX_SET_COOKIE_BYTES, serializeCookie } from '../cookie/session-cookie.js';
 import { decodedLength, MAC_PREFIX, type ParsedToken } from '../iron/format.js';
 import { usageError } from './cli-error.js';
@@ -53,7 +57,7 @@ export function setCookieValue(name: string, token: string): string {
   try {
     return serializeCookie(name, token, COOKIE_ATTRIBUTES);
   } catch {
-    throw usageError('--name takes a cookie name (RFC 6265 token characters)');
+    throw usageError("--name takes a cookie name (printable ASCII without space, ';' or '=')");
   }
 }
 

@@ -1,3 +1,7 @@
+/**
+ * The process as the commands see it (environment, stdin, stdout, stderr, files, clock),
+ * behind one interface so the commands hold no process globals.
+ */
 import { readFile } from 'node:fs/promises';
 
 /** What the commands need from the process: kept in one place so commands stay plain. */

@@ -1,3 +1,7 @@
+/**
+ * Where seal and unseal get the password: an environment variable or a file, never the
+ * command line, where other users and shell history could read it.
+ */
 import type { PasswordInput } from '../iron/index.js';
 import { stringOption, type OptionSpecs, type ParsedArgs } from './args.js';
 import { usageError } from './cli-error.js';

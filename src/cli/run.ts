@@ -1,11 +1,16 @@
-import { parseCommandArgs } from './args.js';
-import { describeFailure, quoteName, usageError } from './cli-error.js';
+/**
+ * The bin's entry point: picks the command from the first argument, parses the rest and
+ * turns whatever fails into an exit code and one line on stderr.
+ */
+import { parseCommandArgs, unknownOptionError } from './args.js';
+import { describeFailure, usageError, type CliError } from './cli-error.js';
 import type { Command } from './command.js';
 import { inspectCommand } from './commands/inspect.js';
 import { passwordCommand } from './commands/password.js';
 import { sealCommand } from './commands/seal.js';
 import { unsealCommand } from './commands/unseal.js';
 import type { Io } from './io.js';
+import { closest } from './suggest.js';
 import { mainHelp } from './usage.js';
 import { packageVersion } from './version.js';
 
@@ -19,6 +24,17 @@ export const COMMANDS: readonly Command[] = [
 
 function find(name: string): Command | undefined {
   return COMMANDS.find((command) => command.name === name);
+}
+
+/** A word that names no command; it is not shown (it may be a token or a password). */
+function unknownCommandError(word: string, position: number): CliError {
+  const names = COMMANDS.map((command) => command.name);
+  const suggestion = closest(word, names);
+  const hint =
+    suggestion === undefined ? `one of ${names.join(', ')}` : `did you mean ${suggestion}?`;
+  return usageError(
+    `unknown command in argument ${position}: ${hint} (see 'sealed-session --help')`,
+  );
 }
 
 async function dispatch(argv: readonly string[], io: Io): Promise<void> {
@@ -37,19 +53,19 @@ async function dispatch(argv: readonly string[], io: Io): Promise<void> {
   }
   if (first === 'help') {
     const topic = rest[0] === undefined ? undefined : find(rest[0]);
-    if (rest[0] !== undefined && topic === undefined) {
-      throw usageError(`unknown command${quoteName(rest[0])} (see 'sealed-session --help')`);
-    }
+    if (rest[0] !== undefined && topic === undefined) throw unknownCommandError(rest[0], 2);
     io.out(topic === undefined ? mainHelp(COMMANDS) : topic.help);
     return;
   }
   const command = find(first);
   if (command === undefined) {
-    throw usageError(
-      first.startsWith('-')
-        ? `unknown option${quoteName(first)} (see 'sealed-session --help')`
-        : `unknown command${quoteName(first)} (see 'sealed-session --help')`,
-    );
+    if (!first.startsWith('-')) throw unknownCommandError(first, 1);
+    // The name as parseArgs would see it: dashes off, any `=value` dropped.
+    const name = first.replace(/^-{1,2}/, '').split('=')[0]!;
+    if (first.startsWith(`--${name}=`) && (name === 'help' || name === 'version')) {
+      throw usageError(`option --${name} takes no value (see 'sealed-session --help')`);
+    }
+    throw unknownOptionError(name, 1, undefined, ['help', 'version']);
   }
   const args = parseCommandArgs(command.name, rest, command.options);
   if (args.values['help'] === true) {

@@ -1,3 +1,7 @@
+/**
+ * The bin's top-level help: its commands, where the password and the input come from, and
+ * the exit codes.
+ */
 import type { Command } from './command.js';
 import { DEFAULT_PASSWORD_ENV } from './password-source.js';
 
@@ -21,7 +25,9 @@ Options:
 
 seal and unseal read the password from ${DEFAULT_PASSWORD_ENV},
 --password-env NAME or --password-file PATH; never from the command line.
-Input is read from stdin when the DATA or TOKEN argument is '-' or absent.
+Input is read from stdin when the DATA or TOKEN argument is '-' or absent. Pass
+tokens on stdin ('sealed-session unseal < token.txt'): an argument is visible to
+other users of the machine in \`ps\`.
 
 Exit codes: 0 ok, 1 invalid token, data or password, 2 usage error.
 `;

@@ -1,3 +1,6 @@
+/**
+ * The version `sealed-session --version` prints.
+ */
 import { readFileSync } from 'node:fs';
 
 /**

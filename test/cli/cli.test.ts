@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seal } from '../../src/iron/index.js';
+import { PURPOSE_KEY } from '../../src/session/purpose.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -114,6 +115,36 @@ describe('the built bin', () => {
     expect(seal.stdout).toContain('never accepted as an argument');
     expect(seal.stdout).toContain('SEALED_SESSION_PASSWORD');
     expect((await cli(['help', 'unseal'])).stdout).toMatch(/^Usage: sealed-session unseal/);
+  });
+
+  it('shows tokens passed on stdin in every example, and says why', async () => {
+    const helps = [(await cli(['--help'])).stdout];
+    for (const command of ['seal', 'unseal', 'inspect', 'password']) {
+      helps.push((await cli([command, '--help'])).stdout);
+    }
+    let examples = 0;
+    for (const help of helps) {
+      // The lines of the "Example:" or "Examples:" section, up to the next blank line.
+      const section = /^Examples?:\n((?: {2}.*\n)+)/m.exec(help)?.[1] ?? '';
+      for (const line of section.split('\n')) {
+        // A command line that reads a token: the token comes from a pipe or a file.
+        const reader = /sealed-session (unseal|inspect)\b(.*)/.exec(line);
+        if (reader === null) continue;
+        examples++;
+        expect(line).toMatch(/\| sealed-session (unseal|inspect)\b|<\s*\S+/);
+        expect(reader[2]).not.toMatch(/\$TOKEN|Fe26/);
+      }
+    }
+    expect(examples).toBeGreaterThanOrEqual(4);
+    for (const command of ['unseal', 'inspect']) {
+      const help = (await cli([command, '--help'])).stdout;
+      expect(help.replace(/\s+/g, ' ')).toContain('visible to other users of the machine in `ps`');
+      expect(help).toMatch(new RegExp(`\\| sealed-session ${command}`));
+      expect(help).toMatch(new RegExp(`sealed-session ${command}[^\\n]*< token\\.txt`));
+    }
+    expect(helps[0]!.replace(/\s+/g, ' ')).toContain(
+      'visible to other users of the machine in `ps`',
+    );
   });
 });
 
@@ -411,7 +442,287 @@ describe('failures', () => {
       const result = await cli(args, { env: withPassword() });
       expectOneLine(result, 2, [token, PASSWORD]);
     }
-    expect((await cli(['frobnicate'])).stderr).toContain('unknown command frobnicate');
+    const unknown = await cli(['frobnicate']);
+    expect(unknown.stderr).toContain('unknown command in argument 1');
+    expect(unknown.stderr).not.toContain('frobnicate');
+  });
+
+  it('suggests the command or option meant, by its own name, not the typed one', async () => {
+    const command = await cli(['unseel']);
+    expectOneLine(command, 2, ['unseel']);
+    expect(command.stderr).toContain('did you mean unseal?');
+    const option = await cli(['seal', '{}', '--tll', '60'], { env: withPassword() });
+    expectOneLine(option, 2, ['tll']);
+    expect(option.stderr).toBe(
+      "sealed-session: unknown option in argument 3; did you mean --ttl? (see 'sealed-session seal --help')\n",
+    );
+  });
+});
+
+describe('no word of the command line in an error', () => {
+  // Typed where a name or a value was expected: any of these could be a password.
+  const SECRET = 'Hunter2CorrectHorseBatteryStaple';
+  const OTHER_SECRET = 'ZebraQuartzVelvetMango77';
+
+  /** Every `args` fails with `exitCode` and one line holding none of `secrets`. */
+  async function expectNoEcho(
+    cases: readonly (readonly string[])[],
+    exitCode: number,
+    secrets: readonly string[],
+    options: RunOptions = { env: withPassword() },
+  ) {
+    for (const args of cases) {
+      const result = await cli(args, options);
+      // On failure, the assertion names the case.
+      expect({ args, code: result.code }).toEqual({ args, code: exitCode });
+      expectOneLine(result, exitCode, secrets);
+      for (const secret of secrets) {
+        expect(result.stdout).not.toContain(secret);
+        // Not even in another case: the messages are fixed phrases.
+        expect(result.stderr.toLowerCase()).not.toContain(secret.toLowerCase());
+      }
+    }
+  }
+
+  it('names no unknown command or option, wherever it stands', async () => {
+    const token = await sealed('{}');
+    await expectNoEcho(
+      [
+        [SECRET],
+        [token],
+        ['help', SECRET],
+        ['help', token],
+        [`--${SECRET}`],
+        [`-${SECRET}`],
+        [`--${SECRET}=${OTHER_SECRET}`],
+        ['seal', '{}', `--${SECRET}`],
+        ['seal', '{}', `--${SECRET}=${OTHER_SECRET}`],
+        ['seal', '{}', `-${SECRET}`], // a group of short options, one per character
+        ['seal', `--${SECRET}`, OTHER_SECRET],
+        ['unseal', `--${token}`],
+        ['unseal', token, `--x${SECRET}`],
+        ['inspect', `--${SECRET}`, token],
+        ['password', `--${SECRET}`],
+        ['password', `-${SECRET}`],
+      ],
+      2,
+      [SECRET, OTHER_SECRET, token, PASSWORD],
+    );
+  });
+
+  it('refuses the password typed as an option, misspelled or not, without echoing it', async () => {
+    await expectNoEcho(
+      [
+        ['seal', '{}', `--pasword=${SECRET}`],
+        ['seal', '{}', '--pasword', SECRET],
+        ['seal', '{}', `--passwd=${SECRET}`],
+        ['seal', '{}', `--secret=${SECRET}`],
+        ['unseal', '-p', SECRET],
+        ['unseal', `-p${SECRET}`],
+        [`--password=${SECRET}`, 'seal', '{}'],
+        ['password', `--password=${SECRET}`],
+      ],
+      2,
+      [SECRET, PASSWORD],
+    );
+    const result = await cli(['seal', '{}', `--pasword=${SECRET}`], { env: withPassword() });
+    expect(result.stderr).toContain('never taken as an argument (argument 3)');
+  });
+
+  it('names no unexpected argument', async () => {
+    const token = await sealed('{}');
+    await expectNoEcho(
+      [
+        ['seal', '{}', SECRET],
+        ['seal', SECRET, token],
+        ['unseal', token, SECRET],
+        ['unseal', SECRET, token],
+        ['inspect', token, SECRET],
+        ['password', SECRET],
+      ],
+      2,
+      [SECRET, token, PASSWORD],
+    );
+  });
+
+  it('names no bad option value', async () => {
+    const token = await sealed('{}');
+    const missingFile = join(scratch, SECRET);
+    await expectNoEcho(
+      [
+        ['seal', '{}', '--ttl', SECRET],
+        ['seal', '{}', `--ttl=${SECRET}`],
+        ['seal', '{}', '--ttl', token],
+        ['seal', '{}', '--password-env', `${SECRET}!`],
+        ['seal', '{}', '--password-env', token],
+        ['seal', '{}', '--password-env', SECRET], // a fine name, but not set
+        ['unseal', token, '--password-env', `${SECRET}=x`],
+        ['seal', '{}', '--password-file', missingFile],
+        ['unseal', token, `--password-file=${missingFile}`],
+        ['seal', '{}', '--password-env', SECRET, '--password-file', missingFile],
+        ['password', '--bytes', SECRET],
+        ['password', `--bytes=${SECRET}`],
+        ['inspect', token, '--name', `${SECRET};`],
+        ['inspect', token, `--json=${SECRET}`],
+        ['unseal', token, `--require-purpose=${SECRET}`],
+        ['unseal', token, '--require-purpose'], // without --purpose
+        ['seal', '{}', `--purpose=${SECRET.repeat(9)}`], // over 256 characters
+        ['unseal', token, '--purpose='],
+        [`--version=${SECRET}`],
+      ],
+      2,
+      [SECRET, token, PASSWORD],
+    );
+    // Refused by iron's rule for ids, after the command line was read: exit 1.
+    await expectNoEcho([['seal', '{}', '--password-id', `${SECRET}!`]], 1, [SECRET, PASSWORD]);
+  });
+
+  it('names neither purpose when they differ', async () => {
+    const token = await sealed('{"a":1}', ['--purpose', OTHER_SECRET]);
+    await expectNoEcho(
+      [
+        ['unseal', token, '--purpose', SECRET],
+        ['seal', JSON.stringify({ [PURPOSE_KEY]: OTHER_SECRET }), '--purpose', SECRET],
+      ],
+      1,
+      [SECRET, OTHER_SECRET, token, PASSWORD],
+    );
+  });
+});
+
+describe('purpose binding', () => {
+  /** The library's session payload: h3's three members, then the purpose. */
+  const session = (purpose?: string) => ({
+    id: 'session-id',
+    createdAt: 1_700_000_000_000,
+    data: { user: 'ada' },
+    ...(purpose === undefined ? {} : { [PURPOSE_KEY]: purpose }),
+  });
+
+  it('seal --purpose adds the purpose member after the others; unseal --purpose opens it', async () => {
+    const token = await sealed(JSON.stringify(session()), ['--purpose', 'h3']);
+    const opened = await cli(['unseal', '--purpose', 'h3', '--require-purpose'], {
+      env: withPassword(),
+      input: token,
+    });
+    expect(opened.stderr).toBe('');
+    expect(opened.code).toBe(0);
+    expect(opened.stdout).toBe(`${JSON.stringify(session('h3'), null, 2)}\n`);
+    // The library's member name, last, as the library writes it: h3 still reads the rest.
+    expect(Object.keys(JSON.parse(opened.stdout) as object)).toEqual([
+      'id',
+      'createdAt',
+      'data',
+      PURPOSE_KEY,
+    ]);
+  });
+
+  it('opens a token sealed as the library seals a session', async () => {
+    const token = await seal(session('h3'), PASSWORD, { ttl: 0 });
+    const opened = await cli(['unseal', '-', '--purpose=h3'], {
+      env: withPassword(),
+      input: token,
+    });
+    expect(opened.code).toBe(0);
+    expect(JSON.parse(opened.stdout)).toEqual(session('h3'));
+  });
+
+  it('refuses a token sealed for another purpose with ERR_PURPOSE_MISMATCH', async () => {
+    const library = await seal(session('admin'), PASSWORD, { ttl: 0 });
+    const cliSealed = await sealed('{"a":1}', ['--purpose', 'admin']);
+    const notAString = await seal({ [PURPOSE_KEY]: 7 }, PASSWORD, { ttl: 0 });
+    for (const token of [library, cliSealed, notAString]) {
+      for (const extra of [[], ['--require-purpose']]) {
+        const result = await cli(['unseal', '--purpose', 'h3', ...extra], {
+          env: withPassword(),
+          input: token,
+        });
+        expectOneLine(result, 1, [token, PASSWORD, 'admin']);
+        expect(result.stderr).toBe(
+          'sealed-session: ERR_PURPOSE_MISMATCH: the token was sealed for another purpose\n',
+        );
+      }
+    }
+  });
+
+  it('accepts a token without a purpose unless --require-purpose is given', async () => {
+    const h3Token = await seal(session(), PASSWORD, { ttl: 0 }); // as h3 and vinxi seal
+    const array = await sealed('[1,2]'); // no members at all
+    for (const token of [h3Token, array]) {
+      const accepted = await cli(['unseal', '--purpose', 'h3'], {
+        env: withPassword(),
+        input: token,
+      });
+      expect(accepted.stderr).toBe('');
+      expect(accepted.code).toBe(0);
+      const refused = await cli(['unseal', '--purpose', 'h3', '--require-purpose'], {
+        env: withPassword(),
+        input: token,
+      });
+      expectOneLine(refused, 1, [token, PASSWORD]);
+      expect(refused.stderr).toBe(
+        'sealed-session: ERR_PURPOSE_MISSING: the token is not bound to a purpose\n',
+      );
+    }
+    // Without --purpose, unseal checks no purpose at all.
+    const bound = await sealed('{"a":1}', ['--purpose', 'admin']);
+    const plain = await cli(['unseal'], { env: withPassword(), input: bound });
+    expect(JSON.parse(plain.stdout)).toEqual({ a: 1, [PURPOSE_KEY]: 'admin' });
+  });
+
+  it('keeps the positional TOKEN working with --purpose', async () => {
+    const token = await sealed('{"a":1}', ['--purpose', 'h3']);
+    const opened = await cli(['unseal', token, '--purpose', 'h3'], { env: withPassword() });
+    expect(JSON.parse(opened.stdout)).toEqual({ a: 1, [PURPOSE_KEY]: 'h3' });
+  });
+
+  it('seal --purpose needs an object, and keeps a purpose member only when it is the same', async () => {
+    for (const data of ['[1]', '"text"', '1', 'null']) {
+      const result = await cli(['seal', data, '--purpose', 'h3'], { env: withPassword() });
+      expectOneLine(result, 1, [PASSWORD]);
+      expect(result.stderr).toBe(
+        'sealed-session: ERR_DATA_INVALID: with --purpose, the data must be a JSON object\n',
+      );
+    }
+    for (const purpose of ['admin', 7, null, '']) {
+      const data = JSON.stringify({ a: 1, [PURPOSE_KEY]: purpose });
+      const result = await cli(['seal', data, '--purpose', 'h3'], { env: withPassword() });
+      expectOneLine(result, 1, [PASSWORD, 'admin']);
+      expect(result.stderr).toContain('ERR_PURPOSE_MISMATCH');
+    }
+    const same = await sealed(`{"${PURPOSE_KEY}":"h3","a":1}`, ['--purpose', 'h3']);
+    const opened = await cli(['unseal', '--purpose', 'h3'], { env: withPassword(), input: same });
+    expect(opened.stdout).toBe(`${JSON.stringify({ [PURPOSE_KEY]: 'h3', a: 1 }, null, 2)}\n`);
+  });
+
+  it('refuses a --purpose the library would refuse, as a usage error', async () => {
+    const token = await sealed('{}');
+    for (const args of [
+      ['seal', '{}', '--purpose='],
+      ['seal', '{}', `--purpose=${'p'.repeat(257)}`],
+      ['unseal', token, '--purpose='],
+      ['unseal', token, '--purpose'],
+      ['unseal', token, '--require-purpose'],
+    ]) {
+      const result = await cli(args, { env: withPassword() });
+      expectOneLine(result, 2, [token, PASSWORD, 'p'.repeat(257)]);
+    }
+    const tooLong = await cli(['seal', '{}', `--purpose=${'p'.repeat(257)}`], {
+      env: withPassword(),
+    });
+    expect(tooLong.stderr).toContain('ERR_CONFIG_INVALID');
+    expect(tooLong.stderr).toContain('--purpose must be a string of 1 to 256 characters');
+    const longest = await sealed('{}', ['--purpose', 'p'.repeat(256)]);
+    expect(longest).toMatch(/^Fe26\.2\*\*/);
+  });
+
+  it('inspect reads no purpose (it is encrypted) and says so', async () => {
+    const help = await cli(['inspect', '--help']);
+    expect(help.stdout).toContain('a purpose is sealed inside');
+    const token = await sealed('{"a":1}', ['--purpose', 'admin']);
+    const json = await cli(['inspect', '--json'], { input: token });
+    expect(json.code).toBe(0);
+    expect(json.stdout).not.toContain('admin');
   });
 });
 

@@ -1,3 +1,7 @@
+/**
+ * `sealed-session inspect`: what anyone holding a token can read without its password, and
+ * whether it fits a cookie.
+ */
 import { MAX_SET_COOKIE_BYTES } from '../../cookie/session-cookie.js';
 import { flag, stringOption } from '../args.js';
 import type { Command } from '../command.js';
@@ -8,7 +12,7 @@ import {
   type TokenDescription,
 } from '../describe-token.js';
 import { readInput } from '../input.js';
-import { parseTokenOrFail, readToken } from '../token-input.js';
+import { parseTokenOrFail, readToken, TOKEN_HELP } from '../token-input.js';
 
 const DEFAULT_COOKIE_NAME = 'h3';
 
@@ -59,16 +63,20 @@ export const inspectCommand: Command = {
 Shows what anyone holding the token can read, without a password: format, password
 id, expiration, salts, iv, sizes; and whether it fits a ${MAX_SET_COOKIE_BYTES}-byte cookie, as
   Set-Cookie: <name>=<token>; Path=/; HttpOnly; Secure; SameSite=Lax
-Nothing is verified. TOKEN is read from stdin when it is '-' or absent; quote it on
-the command line (it contains '*'). Exits 1 when the token is not Fe26.2.
+Nothing is verified, and nothing encrypted is shown: a purpose is sealed inside the
+token with its data ('sealed-session unseal --purpose NAME' checks it). Exits 1 when
+the token is not Fe26.2.
+
+${TOKEN_HELP}
 
 Options:
   --name NAME   cookie name for the size check (default ${DEFAULT_COOKIE_NAME})
   --json        print the fields as JSON
   -h, --help    show this help
 
-Example:
-  sealed-session inspect "$TOKEN" --json
+Examples:
+  sealed-session inspect < token.txt
+  printf '%s' "$TOKEN" | sealed-session inspect --json
 `,
   async run(args, io) {
     const name = stringOption(args, 'name') ?? DEFAULT_COOKIE_NAME;

@@ -1,3 +1,6 @@
+/**
+ * `sealed-session password`: a new random password to seal with.
+ */
 import { randomBytes } from 'node:crypto';
 import { stringOption } from '../args.js';
 import { usageError } from '../cli-error.js';

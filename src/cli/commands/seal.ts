@@ -1,9 +1,14 @@
+/**
+ * `sealed-session seal`: JSON data in, an Fe26.2 token out, optionally bound to a purpose
+ * the way the library binds its session tokens.
+ */
 import { seal, type PasswordInput } from '../../iron/index.js';
 import { stringOption } from '../args.js';
 import { inputError, usageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { readInput } from '../input.js';
 import { loadPassword, PASSWORD_HELP, PASSWORD_OPTIONS } from '../password-source.js';
+import { bindPurpose, PURPOSE_OPTION, purposeOption } from '../purpose-option.js';
 
 /** Seconds as a whole number; the token's expiration is written in milliseconds. */
 function parseTtl(text: string | undefined): number {
@@ -22,6 +27,7 @@ export const sealCommand: Command = {
   options: {
     ttl: { type: 'string' },
     'password-id': { type: 'string' },
+    ...PURPOSE_OPTION,
     ...PASSWORD_OPTIONS,
   },
   help: `Usage: sealed-session seal [DATA|-] [options]
@@ -32,18 +38,24 @@ when it is '-' or absent.
 Options:
   --ttl SECONDS          token lifetime; 0 (the default) writes no expiration
   --password-id ID       write ID (letters, digits, _) into the token, for rotation
+  --purpose NAME         bind the token to a purpose, as sealed-session binds its
+                         sessions (the session name, 'h3' by default): DATA must be a
+                         JSON object, and NAME is added as its "purpose" member (DATA
+                         that already has another purpose is refused)
   --password-env NAME    read the password from the environment variable NAME
   --password-file PATH   read the password from a file
   -h, --help             show this help
 
 ${PASSWORD_HELP}
 
-Example:
+Examples:
   export SEALED_SESSION_PASSWORD="$(sealed-session password)"
-  sealed-session seal '{"user":"ada"}' --ttl 3600
+  sealed-session seal '{"user":"ada"}' --ttl 3600 > token.txt
+  sealed-session seal '{"email":"ada@example.com"}' --purpose reset --ttl 900 > token.txt
 `,
   async run(args, io) {
     const ttl = parseTtl(stringOption(args, 'ttl'));
+    const purpose = purposeOption(args);
     const id = stringOption(args, 'password-id');
     let password: PasswordInput = await loadPassword(args, io);
     if (id !== undefined) {
@@ -60,6 +72,7 @@ Example:
       // JSON.parse's message quotes the input: never show it.
       throw inputError('ERR_DATA_INVALID', 'the data is not valid JSON');
     }
+    if (purpose !== undefined) data = bindPurpose(data, purpose);
     const token = await seal(data, password, { ttl: ttl * 1000 });
     io.out(`${token}\n`);
   },
