@@ -1,10 +1,12 @@
 /**
- * The demo web app: sealed-session on node:http, through the package's own public entry
- * points (`sealed-session`, `sealed-session/node`), exactly as an application imports them.
+ * The demo web app: sealed-session on node:http (or node:https), through the package's own
+ * public entry points (`sealed-session`, `sealed-session/node`), exactly as an application
+ * imports them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Buffer } from 'node:buffer';
-import { createServer } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { URLSearchParams } from 'node:url';
 import {
   DEFAULT_NAME,
@@ -34,6 +36,16 @@ export const MAX_AGE = 60 * 60;
 const BODY_LIMIT = 4 * 1024;
 const NAME_LIMIT = 40;
 const QUANTITY_LIMIT = 99;
+
+/**
+ * The session cookie's name over HTTPS. `__Host-`: browsers keep such a cookie only when it
+ * is Secure, has Path=/ and no Domain, so no other subdomain of the site can plant one in
+ * its place (cookie tossing).
+ */
+export const HTTPS_COOKIE_NAME = `__Host-${DEFAULT_NAME}`;
+
+/** The error code of a cookie sent more than once: a warning, the first one was used. */
+const DUPLICATE = 'ERR_COOKIE_DUPLICATE';
 
 export const CATALOG = Object.freeze([
   { id: 'apple', label: 'Apple' },
@@ -140,10 +152,15 @@ export async function createDemoServer(options) {
     host = '127.0.0.1',
     cookieSecure = 'auto',
     trustProxy = false,
+    tls,
+    httpsUrl,
     log = () => {},
   } = options;
   if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH) {
     throw new Error(`The session password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
+  }
+  if (tls !== undefined && cookieSecure === false) {
+    throw new Error(`Over HTTPS the cookie is ${HTTPS_COOKIE_NAME}, which must be Secure.`);
   }
 
   /** @param {import('sealed-session').SessionRejection} rejection */
@@ -164,17 +181,25 @@ export async function createDemoServer(options) {
   // never sends the session in clear text once the site is served over HTTPS.
   // COOKIE_SECURE=true / false forces it. The two configurations are built once: the
   // library caches its validation per config object.
+  //
+  // The name: over HTTPS (a TLS socket here) the cookie is `__Host-h3`, which a sibling
+  // subdomain cannot plant. Plain HTTP keeps `h3`: browsers accept `__Host-` only on a
+  // Secure cookie, and the point above is that plain HTTP cannot rely on Secure. Behind a
+  // TLS proxy (trustProxy) it stays `h3` as well: that listener may also be reached over
+  // plain HTTP, and a name that changed with the scheme would drop the session.
+  const cookieName = tls === undefined ? DEFAULT_NAME : HTTPS_COOKIE_NAME;
   /** @type {(secure: boolean) => import('sealed-session').SessionConfig} */
   const makeConfig = (secure) =>
     Object.freeze({
       password,
+      name: cookieName,
       maxAge: MAX_AGE,
       cookie: { secure, httpOnly: true, sameSite: /** @type {const} */ ('lax'), path: '/' },
       onInvalidToken,
     });
   const secureConfig = makeConfig(true);
-  const plainConfig = makeConfig(false);
-  const cookieName = DEFAULT_NAME;
+  // Over TLS every request is secure; a `__Host-` config without Secure would be invalid.
+  const plainConfig = tls === undefined ? makeConfig(false) : secureConfig;
 
   /** @param {import('sealed-session/node').HTTPEvent} event */
   const requestOf = (event) =>
@@ -188,6 +213,8 @@ export async function createDemoServer(options) {
   const configFor = (event) => (secureFor(event) ? secureConfig : plainConfig);
 
   const rejections = () => requestStore.getStore()?.rejections ?? [];
+  /** The rejections that cost the request its token (a duplicate still used the first). */
+  const refusals = () => rejections().filter((entry) => entry.code !== DUPLICATE);
 
   /**
    * @param {import('sealed-session/node').HTTPEvent} event
@@ -228,7 +255,7 @@ export async function createDemoServer(options) {
         // Read only: a visitor who never signs in gets no cookie from this page.
         const session = await getSession(event, config);
         // A refused cookie would be refused again on every page: delete it.
-        if (rejections().length > 0) await clearSession(event, config);
+        if (refusals().length > 0) await clearSession(event, config);
         /** @type {import('./pages.mjs').Notice[]} */
         const notices = [];
         if (url.searchParams.has('signed-out')) {
@@ -297,6 +324,7 @@ export async function createDemoServer(options) {
             expiresAt: createdAt + MAX_AGE * 1000,
             secure: secureFor(event),
             cookieName,
+            httpsUrl,
           }),
           { name, notices },
         );
@@ -354,9 +382,10 @@ export async function createDemoServer(options) {
         const config = configFor(event);
         const header = event.getRequestHeader('cookie');
         // The first cookie of the name is the one the library reads.
-        const value = parseCookieHeader(header).find(([cookie]) => cookie === cookieName)?.[1];
+        const values = parseCookieHeader(header).filter(([cookie]) => cookie === cookieName);
+        const value = values[0]?.[1];
         const session = await getSession(event, config);
-        const rejection = rejections().find((entry) => entry.source === 'cookie');
+        const rejection = refusals().find((entry) => entry.source === 'cookie');
         const sent = value !== undefined && value !== '';
         const name = typeof session.data.name === 'string' ? session.data.name : undefined;
         return page(
@@ -369,6 +398,8 @@ export async function createDemoServer(options) {
             sent,
             accepted: sent && rejection === undefined,
             rejectionCode: rejection?.code,
+            count: values.length,
+            httpsUrl,
           }),
           { name },
         );
@@ -422,11 +453,14 @@ export async function createDemoServer(options) {
       log(`demo error: ${String(error)}`);
     },
   });
-  const server = createServer((req, res) => {
+  /** @type {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void} */
+  const onRequest = (req, res) => {
     requestStore.run({ rejections: [] }, () => {
       listener(req, res);
     });
-  });
+  };
+  const server =
+    tls === undefined ? createHttpServer(onRequest) : createHttpsServer(tls, onRequest);
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -443,7 +477,8 @@ export async function createDemoServer(options) {
   return {
     server,
     port: actualPort,
-    url: `http://${urlHost}:${actualPort}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${urlHost}:${actualPort}`,
+    cookieName,
     close() {
       return new Promise((resolve) => {
         server.close(() => {

@@ -15,6 +15,8 @@ const REJECTION_REASONS = {
   ERR_COOKIE_INVALID: 'it is an authentic token, but not a session',
   ERR_COOKIE_TOO_LARGE: 'it is too large',
   ERR_DATA_INVALID: 'its content is not valid session JSON',
+  ERR_COOKIE_DUPLICATE:
+    'another path, or another site of the same parent domain, set a cookie of the same name (cookie tossing)',
 };
 
 /** @param {string} code */
@@ -86,10 +88,44 @@ export function layout({ title, name, notices = [], body }) {
 export function rejectionNotices(rejections) {
   return rejections.map(({ code, source }) => ({
     kind: 'warn',
-    text: html`Your previous session ${source} was rejected (<code class="rejection-code"
-        >${code}</code
-      >): ${rejectionReason(code)}. You have a fresh session instead.`,
+    // A duplicate is not a refusal: the request went on with the first cookie sent.
+    text:
+      code === 'ERR_COOKIE_DUPLICATE'
+        ? html`Your session ${source} came more than once (<code class="rejection-code"
+              >${code}</code
+            >): ${rejectionReason(code)}. The server used the first one.`
+        : html`Your previous session ${source} was rejected (<code class="rejection-code"
+              >${code}</code
+            >): ${rejectionReason(code)}. You have a fresh session instead.`,
   }));
+}
+
+/**
+ * Why the cookie has the name it has: `__Host-` over HTTPS, a plain name over HTTP.
+ *
+ * @param {{ cookieName: string, httpsUrl?: string | undefined }} input
+ */
+export function cookiePrefixNote({ cookieName, httpsUrl }) {
+  if (cookieName.startsWith('__Host-')) {
+    return html`<p id="cookie-prefix">
+      The name starts with <code>__Host-</code>: the browser keeps such a cookie only when it is
+      <code>Secure</code>, has <code>Path=/</code> and no <code>Domain</code>. So no other subdomain
+      of this site can plant its own session cookie here for yours to lose against (cookie tossing:
+      browsers send the cookie with the longer path first, and servers read the first).
+    </p>`;
+  }
+  return html`<p id="cookie-prefix">
+    The name is a plain <code>${cookieName}</code>, not <code>__Host-${cookieName}</code>: this
+    server speaks plain HTTP, and browsers accept a <code>__Host-</code> cookie only when it is
+    <code>Secure</code>, which plain HTTP cannot rely on. Without the prefix, a sibling subdomain
+    could plant a session cookie of the same name for the parent domain (cookie tossing).
+    ${
+      httpsUrl === undefined
+        ? ''
+        : html`The <a id="https-demo" href="${httpsUrl}/cookie">HTTPS demo</a> uses
+            <code>__Host-${cookieName}</code>.`
+    }
+  </p>`;
 }
 
 /** @param {number} ms */
@@ -137,9 +173,10 @@ export function homeBody({ name, error, value = '' }) {
 
 /**
  * @param {{ session: { id: string, createdAt: number, data: Record<string, unknown> },
- *   expiresAt: number | undefined, secure: boolean, cookieName: string }} input
+ *   expiresAt: number | undefined, secure: boolean, cookieName: string,
+ *   httpsUrl?: string | undefined }} input
  */
-export function sessionBody({ session, expiresAt, secure, cookieName }) {
+export function sessionBody({ session, expiresAt, secure, cookieName, httpsUrl }) {
   return html`<dl>
       <dt>id</dt>
       <dd><code id="session-id">${session.id}</code></dd>
@@ -155,8 +192,12 @@ export function sessionBody({ session, expiresAt, secure, cookieName }) {
         }
       </dd>
       <dt>cookie</dt>
-      <dd><code>${cookieName}</code>, HttpOnly, SameSite=Lax, Path=/${secure ? ', Secure' : ''}</dd>
+      <dd>
+        <code id="cookie-name">${cookieName}</code>, HttpOnly, SameSite=Lax,
+        Path=/${secure ? ', Secure' : ''}
+      </dd>
     </dl>
+    ${cookiePrefixNote({ cookieName, httpsUrl })}
     <h2>data</h2>
     <pre id="session-data">${JSON.stringify(session.data, null, 2)}</pre>
     <p>
@@ -226,9 +267,19 @@ export function cartBody({ cart, catalog }) {
 /**
  * @param {{ header: string | undefined, cookieName: string,
  *   token: ReturnType<typeof import('./token-info.mjs').describeToken> | undefined,
- *   sent: boolean, accepted: boolean, rejectionCode: string | undefined }} input
+ *   sent: boolean, accepted: boolean, rejectionCode: string | undefined,
+ *   count?: number, httpsUrl?: string | undefined }} input
  */
-export function cookieBody({ header, cookieName, token, sent, accepted, rejectionCode }) {
+export function cookieBody({
+  header,
+  cookieName,
+  token,
+  sent,
+  accepted,
+  rejectionCode,
+  count = sent ? 1 : 0,
+  httpsUrl,
+}) {
   const status = !sent
     ? html`Your browser sent no <code>${cookieName}</code> cookie: you have no session yet (pages
         that only read, like this one and Home, do not create one).`
@@ -243,6 +294,16 @@ export function cookieBody({ header, cookieName, token, sent, accepted, rejectio
       shows it only because the server echoes the header back to you.
     </p>
     <p id="cookie-status">${status}</p>
+    ${
+      count > 1
+        ? html`<p id="cookie-count">
+            Your browser sent <code>${cookieName}</code> ${count} times. The server read the first
+            one (shown below); another path, or another site of the same parent domain, set the
+            others.
+          </p>`
+        : ''
+    }
+    ${cookiePrefixNote({ cookieName, httpsUrl })}
     ${
       token === undefined
         ? sent
@@ -282,7 +343,9 @@ export function cookieBody({ header, cookieName, token, sent, accepted, rejectio
               </dd>
               <dt>random values</dt>
               <dd>
-                encryption salt, IV and MAC salt: fresh randomness, they say nothing about you
+                the IV, fresh for every token, and the encryption and MAC salts, random and shared
+                by the tokens the server seals in a short while (so it derives their keys once):
+                none of them says anything about you
               </dd>
             </dl>
             <h2>What it does not reveal, and what it prevents</h2>

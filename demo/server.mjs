@@ -1,12 +1,16 @@
 /**
- * `npm start`: serves the sealed-session demo on http://localhost:3000.
+ * `npm start`: serves the sealed-session demo on http://localhost:3000 and, with a
+ * self-signed certificate made at start, on https://localhost:3443, where the session
+ * cookie is `__Host-h3` (plain HTTP keeps `h3`: a `__Host-` cookie must be Secure).
  *
- * Environment: PORT (default 3000), HOST (default 127.0.0.1), SESSION_PASSWORD (at least
- * 32 characters; generated when absent), COOKIE_SECURE (auto | true | false, default auto),
- * TRUST_PROXY (1 to believe X-Forwarded-Proto).
+ * Environment: PORT (default 3000), HTTPS_PORT (default 3443; off for no HTTPS), HOST
+ * (default 127.0.0.1), SESSION_PASSWORD (at least 32 characters; generated when absent),
+ * COOKIE_SECURE (auto | true | false, default auto; the HTTP server only, the HTTPS one
+ * always sets Secure), TRUST_PROXY (1 to believe X-Forwarded-Proto on the HTTP server).
  */
 import { randomBytes } from 'node:crypto';
 import { createDemoServer } from './app.mjs';
+import { createSelfSignedCertificate } from './certificate.mjs';
 
 /** @returns {never} */
 function fail(/** @type {string} */ message) {
@@ -14,8 +18,20 @@ function fail(/** @type {string} */ message) {
   process.exit(2);
 }
 
-const port = Number(process.env.PORT ?? 3000);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail('PORT must be a port number');
+/**
+ * @param {string} variable
+ * @param {number} fallback
+ */
+function portFrom(variable, fallback) {
+  const port = Number(process.env[variable] ?? fallback);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(`${variable} must be a port number`);
+  return port;
+}
+
+const port = portFrom('PORT', 3000);
+const httpsOff = (process.env.HTTPS_PORT ?? '').toLowerCase() === 'off';
+const httpsPort = httpsOff ? undefined : portFrom('HTTPS_PORT', 3443);
 const host = process.env.HOST ?? '127.0.0.1';
 
 let password = process.env.SESSION_PASSWORD;
@@ -37,27 +53,55 @@ if (!['auto', 'true', 'false'].includes(secureSetting)) {
 }
 const cookieSecure = secureSetting === 'auto' ? 'auto' : secureSetting === 'true';
 
+/** @param {string} line */
+const log = (line) => {
+  console.log(`demo: ${line}`);
+};
+
+/** @type {import('./app.d.mts').DemoServer | undefined} */
+let httpsDemo;
 /** @type {import('./app.d.mts').DemoServer} */
 let demo;
+const stop = () => Promise.all([httpsDemo?.close(), demo?.close()]);
+
 try {
+  // HTTPS first, so the HTTP pages can link to it (HTTPS_PORT=0 picks its port at listen).
+  if (httpsPort !== undefined) {
+    const tls = await createSelfSignedCertificate(['localhost', '127.0.0.1', '::1']);
+    if (tls === undefined) {
+      log(
+        'openssl is not installed, so there is no HTTPS demo (and so no __Host- cookie, which\n' +
+          '      needs HTTPS). Install openssl (apt-get install openssl) to get it; HTTP runs alone.',
+      );
+    } else {
+      httpsDemo = await createDemoServer({ password, port: httpsPort, host, tls, log });
+    }
+  }
   demo = await createDemoServer({
     password,
     port,
     host,
     cookieSecure,
     trustProxy: process.env.TRUST_PROXY === '1',
-    log: (line) => {
-      console.log(`demo: ${line}`);
-    },
+    httpsUrl: httpsDemo?.url,
+    log,
   });
 } catch (error) {
+  await stop();
   fail(error instanceof Error ? error.message : String(error));
 }
 
-console.log(`demo: sealed-session demo on ${demo.url}/ (Ctrl+C to stop)`);
+console.log(`demo: sealed-session demo on ${demo.url}/ (cookie ${demo.cookieName})`);
+if (httpsDemo !== undefined) {
+  console.log(
+    `demo: and on ${httpsDemo.url}/ (cookie ${httpsDemo.cookieName}; the certificate is\n` +
+      '      self-signed, made at start, so the browser warns once: accept it for this site)',
+  );
+}
+console.log('demo: Ctrl+C to stop');
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
-    void demo.close().then(() => process.exit(0));
+    void stop().then(() => process.exit(0));
   });
 }

@@ -8,7 +8,16 @@ import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
-export async function launchChromium(): Promise<Browser> {
+/** What a test may add to the common launch. */
+export interface LaunchOptions {
+  /**
+   * More command-line flags, after the common ones (a test that needs host names mapped
+   * to the loopback address, say, passes `--host-resolver-rules` here).
+   */
+  readonly args?: readonly string[] | undefined;
+}
+
+export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`${CHROMIUM_PATH} is missing: install it with apt-get install -y chromium`);
   }
@@ -21,6 +30,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--no-first-run',
+      ...(options.args ?? []),
     ],
   });
 }

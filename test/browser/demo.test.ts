@@ -1,45 +1,66 @@
 /**
  * The demo app in a real browser: Debian's Chromium driven by playwright-core, against the
- * demo server started in-process on a free port. Each test gets its own browser context
- * (its own cookie jar), so tests are independent and may run in any order.
+ * demo servers started in-process on free ports, over HTTP as `npm start` serves it on
+ * PORT and over HTTPS (a self-signed certificate) as it serves it on HTTPS_PORT. Each test
+ * gets its own browser context (its own cookie jar), so tests are independent and may run
+ * in any order.
  */
 import { existsSync } from 'node:fs';
 import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoServer } from '../../demo/app.mjs';
+import { createSelfSignedCertificate, type KeyAndCertificate } from '../../demo/certificate.mjs';
 import { launchChromium } from './chromium.js';
 
 // The demo imports the package by its own name, which resolves to dist/ (npm test builds it).
 const DIST = new URL('../../dist/index.js', import.meta.url);
 if (!existsSync(DIST)) throw new Error('dist/ is missing: run `npm run build` first');
-const { MAX_AGE, createDemoServer } = await import('../../demo/app.mjs');
+const { HTTPS_COOKIE_NAME, MAX_AGE, createDemoServer } = await import('../../demo/app.mjs');
 
 const PASSWORD = 'browser_test_password_that_is_long_enough_0123';
 const COOKIE_NAME = 'h3';
 
 let browser: Browser | undefined;
 let demo: DemoServer | undefined;
+let httpsDemo: DemoServer | undefined;
+let tls: KeyAndCertificate | undefined;
 let base: string;
+let httpsBase: string;
 
 beforeAll(async () => {
-  [demo, browser] = await Promise.all([
-    createDemoServer({ password: PASSWORD, port: 0, host: '127.0.0.1' }),
+  [tls, browser] = await Promise.all([
+    createSelfSignedCertificate(['localhost', '127.0.0.1']),
     launchChromium(),
   ]);
+  if (tls === undefined) throw new Error('the openssl command is missing: apt-get install openssl');
+  // HTTPS first, so the HTTP demo links to it as `npm start` does.
+  httpsDemo = await createDemoServer({ password: PASSWORD, port: 0, tls });
+  demo = await createDemoServer({
+    password: PASSWORD,
+    port: 0,
+    host: '127.0.0.1',
+    httpsUrl: httpsDemo.url,
+  });
   // localhost, not 127.0.0.1: the host name people type, and the one browsers special-case.
   base = `http://localhost:${demo.port}`;
+  httpsBase = `https://localhost:${httpsDemo.port}`;
 });
 
 afterAll(async () => {
-  // Either may be missing when beforeAll failed; its error is the one to report.
+  // Any may be missing when beforeAll failed; its error is the one to report.
   await browser?.close();
   await demo?.close();
+  await httpsDemo?.close();
 });
 
-/** Runs `body` with a fresh browser context (an empty cookie jar) and one page. */
+/**
+ * Runs `body` with a fresh browser context (an empty cookie jar) and one page. Contexts
+ * accept the self-signed certificate of the HTTPS demo, as a person does at the browser's
+ * warning; plain-HTTP pages are unaffected.
+ */
 async function withPage(body: (page: Page, context: BrowserContext) => Promise<void>) {
   if (browser === undefined) throw new Error('the browser did not start (see beforeAll)');
-  const context = await browser.newContext();
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
   try {
     await body(await context.newPage(), context);
   } finally {
@@ -47,8 +68,12 @@ async function withPage(body: (page: Page, context: BrowserContext) => Promise<v
   }
 }
 
-async function sessionCookie(context: BrowserContext): Promise<Cookie | undefined> {
-  return (await context.cookies(base)).find((cookie) => cookie.name === COOKIE_NAME);
+async function sessionCookie(
+  context: BrowserContext,
+  origin = base,
+  name = COOKIE_NAME,
+): Promise<Cookie | undefined> {
+  return (await context.cookies(origin)).find((cookie) => cookie.name === name);
 }
 
 async function sessionId(page: Page): Promise<string> {
@@ -65,8 +90,8 @@ async function submit(page: Page, selector: string): Promise<void> {
   await Promise.all([page.waitForEvent('load'), page.click(selector)]);
 }
 
-async function signIn(page: Page, name: string): Promise<void> {
-  await page.goto(`${base}/`);
+async function signIn(page: Page, name: string, origin = base): Promise<void> {
+  await page.goto(`${origin}/`);
   await page.fill('#name', name);
   await Promise.all([page.waitForURL(/\/session/), page.click('#signin')]);
 }
@@ -258,5 +283,99 @@ describe('demo app in Chromium', () => {
     } finally {
       await forced.close();
     }
+  });
+});
+
+describe('the cookie name: __Host- over HTTPS, a plain name over HTTP', () => {
+  it('says on the HTTP pages why the cookie is not __Host-, and links to the HTTPS demo', async () => {
+    await withPage(async (page) => {
+      await page.goto(`${base}/session`);
+      expect(await page.locator('#cookie-name').textContent()).toBe(COOKIE_NAME);
+      const note = (await page.locator('#cookie-prefix').textContent()) ?? '';
+      expect(note).toContain('__Host-');
+      expect(note).toContain('Secure');
+      await Promise.all([page.waitForURL(`${httpsBase}/cookie`), page.click('#https-demo')]);
+      expect(await page.locator('#cookie-prefix').textContent()).toContain(
+        'The name starts with __Host-',
+      );
+    });
+  });
+
+  it('serves HTTPS with a __Host- cookie: Secure, Path=/, no Domain', async () => {
+    await withPage(async (page, context) => {
+      const response = await page.goto(`${httpsBase}/session`);
+      expect(response?.status()).toBe(200);
+      // The header as the server wrote it: the browser's jar cannot show a refused Domain.
+      const header = (await response?.headerValue('set-cookie')) ?? '';
+      expect(header).toMatch(/^__Host-h3=Fe26\.2\*[^;]+;/);
+      const attributes = header.split(';').map((part) => part.trim().toLowerCase());
+      expect(attributes).toContain('secure');
+      expect(attributes).toContain('path=/');
+      expect(attributes.some((attribute) => attribute.startsWith('domain='))).toBe(false);
+
+      expect(HTTPS_COOKIE_NAME).toBe('__Host-h3');
+      const cookie = await sessionCookie(context, httpsBase, HTTPS_COOKIE_NAME);
+      expect(cookie).toMatchObject({
+        // Host-only: no leading dot, so no other host is sent it.
+        domain: 'localhost',
+        path: '/',
+        secure: true,
+        httpOnly: true,
+        sameSite: 'Lax',
+      });
+      // The plain name is not used on this server.
+      expect(await sessionCookie(context, httpsBase)).toBeUndefined();
+      expect(await page.locator('#cookie-name').textContent()).toBe(HTTPS_COOKIE_NAME);
+      expect(await page.locator('#cookie-prefix').textContent()).toContain('no Domain');
+    });
+  });
+
+  it('keeps the session over HTTPS, and signing out deletes the __Host- cookie', async () => {
+    await withPage(async (page, context) => {
+      await signIn(page, 'Barbara', httpsBase);
+      expect(await page.locator('#signed-in-as').textContent()).toBe('Barbara');
+      await page.goto(`${httpsBase}/counter`);
+      await submit(page, '#increment');
+      await submit(page, '#increment');
+      expect(await page.locator('#count').textContent()).toBe('2');
+      expect(await page.locator('#signed-in-as').textContent()).toBe('Barbara');
+
+      // The deletion must carry Secure and Path=/ too, or the browser keeps the cookie.
+      await Promise.all([page.waitForURL(/\/\?signed-out$/), page.click('#signout')]);
+      expect(await sessionCookie(context, httpsBase, HTTPS_COOKIE_NAME)).toBeUndefined();
+      expect(await page.locator('#signin').count()).toBe(1);
+    });
+  });
+
+  it('warns on /cookie when the session cookie came twice, and the first one won', async () => {
+    await withPage(async (page, context) => {
+      // The attacker's own valid token: they sign in as themselves.
+      await signIn(page, 'Mallory');
+      const mallory = await sessionCookie(context);
+      expect(mallory).toBeDefined();
+      if (mallory === undefined) return;
+      await context.clearCookies();
+      await signIn(page, 'Ada');
+
+      // A planted copy under a longer path, which the browser sends first. On localhost no
+      // sibling subdomain can plant it, so the test's jar does, as one would on a real site.
+      await context.addCookies([{ ...mallory, path: '/cookie' }]);
+      await page.goto(`${base}/cookie`);
+      expect(await page.locator('.rejection-code').textContent()).toBe('ERR_COOKIE_DUPLICATE');
+      expect(await page.locator('#cookie-count').textContent()).toContain('2 times');
+      expect(await page.locator('#cookie-status').textContent()).toContain('opened it');
+      expect(await page.locator('#signed-in-as').textContent()).toBe('Mallory');
+
+      // Elsewhere only Ada's cookie is sent; a duplicate is no reason to delete it.
+      await page.goto(`${base}/`);
+      expect(await page.locator('#user-name').textContent()).toBe('Ada');
+      expect(await page.locator('.rejection-code').count()).toBe(0);
+    });
+  });
+
+  it('refuses cookieSecure: false with tls, since a __Host- cookie must be Secure', async () => {
+    await expect(
+      createDemoServer({ password: PASSWORD, port: 0, tls, cookieSecure: false }),
+    ).rejects.toThrow(HTTPS_COOKIE_NAME);
   });
 });
