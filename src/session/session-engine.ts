@@ -179,7 +179,8 @@ function replaceContents(target: Record<string, unknown>, source: Record<string,
 /** Runs `operation` after the session's earlier writes, in call order. */
 function enqueue<R>(state: SessionState, operation: () => Promise<R>): Promise<R> {
   const previous = state.queue;
-  const result = previous === undefined ? operation() : previous.then(operation);
+  // An operation that throws before its first await still rejects, never throws here.
+  const result = previous === undefined ? toPromise(operation) : previous.then(operation);
   const settled: Promise<void> = result.then(
     () => {
       if (state.queue === settled) state.queue = undefined;
