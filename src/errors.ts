@@ -50,6 +50,8 @@ export type SessionErrorCode =
   | 'ERR_HEADERS_SENT'
   /** The value given as an event is not an event of a supported host. */
   | 'ERR_EVENT_UNSUPPORTED'
+  /** A session function was called without an event outside of any request scope. */
+  | 'ERR_EVENT_MISSING'
   /** A crypto primitive of the platform failed unexpectedly (see `cause`). */
   | 'ERR_CRYPTO';
 

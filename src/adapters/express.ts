@@ -4,6 +4,7 @@
  */
 import { SessionError } from '../errors.js';
 import type { NodeRequestLike, NodeResponseLike } from '../http/host-types.js';
+import { runInRequestScope } from '../http/request-scope.js';
 import { nodeTransport } from '../http/transports.js';
 import { createRequestContext } from '../session/request-state.js';
 import { sessionEngine } from '../session/session-engine.js';
@@ -44,12 +45,15 @@ export function sessionMiddleware(
 ): (req: NodeRequestLike, res: NodeResponseLike, next: (error?: unknown) => void) => void {
   const saveUninitialized = options.saveUninitialized ?? true;
   return (req, res, next) => {
-    sessionEngine
-      .useSession(createRequestContext(nodeTransport(req, res)), config, saveUninitialized)
-      .then((manager) => {
-        (req as RequestWithSession).session = manager;
+    const request = createRequestContext(nodeTransport(req, res));
+    sessionEngine.useSession(request, config, saveUninitialized).then((manager) => {
+      (req as RequestWithSession).session = manager;
+      // The rest of the chain runs in the request's scope: session calls without the event
+      // (useSession(config), with any config) find this request.
+      runInRequestScope(request, () => {
         next();
-      }, next);
+      });
+    }, next);
   };
 }
 

@@ -6,6 +6,7 @@ import { mergeSetCookies } from '../cookie/set-cookie.js';
 import { kRequest, type HTTPEvent } from '../http/event.js';
 import { createRequestContext, type RequestContext } from '../session/request-state.js';
 import { toResponseParts, type EventHandler } from '../http/handler.js';
+import { runInRequestScope } from '../http/request-scope.js';
 import { headersTransport, putSetCookies } from '../http/transports.js';
 
 class FetchEvent implements HTTPEvent {
@@ -23,6 +24,7 @@ class FetchEvent implements HTTPEvent {
     this.request = request;
     this[kRequest] = createRequestContext(
       headersTransport(request.headers, this.responseHeaders, () => this.responded),
+      this.context,
     );
   }
 
@@ -87,7 +89,8 @@ export function toWebHandler(
     const event = new FetchEvent(request);
     let value: unknown;
     try {
-      value = await handler(event);
+      // The handler runs in the request's scope: session calls without the event find it.
+      value = await runInRequestScope(event[kRequest], () => handler(event));
     } catch (error) {
       event.responded = true;
       onError(error, event);

@@ -3,6 +3,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { mergeSetCookies, replaceSetCookie } from '../cookie/set-cookie.js';
+import { runInRequestScope } from '../http/request-scope.js';
 import { putSetCookies } from '../http/transports.js';
 import { createRequestContext } from '../session/request-state.js';
 import { sessionEngine } from '../session/session-engine.js';
@@ -42,11 +43,10 @@ export function sessionMiddleware<T extends SessionDataT = SessionDataT>(
       },
       headersSent: () => applied,
     };
-    c.set(
-      'session',
-      await sessionEngine.useSession<T>(createRequestContext(transport), config, saveUninitialized),
-    );
-    await next();
+    const request = createRequestContext(transport);
+    c.set('session', await sessionEngine.useSession<T>(request, config, saveUninitialized));
+    // The handler runs in the request's scope: session calls without the event find it.
+    await runInRequestScope(request, next);
     applied = true;
     if (cookies.length === 0) return;
     // A cookie the handler set itself wins over the session's for the same cookie, as on

@@ -9,6 +9,7 @@ import { kRequest, type HTTPEvent } from '../http/event.js';
 import { createRequestContext, type RequestContext } from '../session/request-state.js';
 import type { EventHandler } from '../http/handler.js';
 import { toResponseParts } from '../http/handler.js';
+import { runInRequestScope } from '../http/request-scope.js';
 import { nodeTransport, setCookiesOf } from '../http/transports.js';
 
 class NodeEvent implements HTTPEvent {
@@ -20,7 +21,7 @@ class NodeEvent implements HTTPEvent {
 
   constructor(req: IncomingMessage, res: ServerResponse) {
     this.node = { req, res };
-    this[kRequest] = createRequestContext(nodeTransport(req, res));
+    this[kRequest] = createRequestContext(nodeTransport(req, res), this.context);
   }
 
   get method(): string {
@@ -106,7 +107,8 @@ export function toNodeListener(
       }
     };
     try {
-      const result = handler(event);
+      // The handler runs in the request's scope: session calls without the event find it.
+      const result = runInRequestScope(event[kRequest], () => handler(event));
       if (result instanceof Promise) {
         result.then((value) => send(event, value)).catch(fail);
       } else {

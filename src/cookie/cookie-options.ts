@@ -20,4 +20,16 @@ export interface CookieOptions {
   readonly expires?: Date | undefined;
   /** Overrides the Max-Age derived from `maxAge`, in seconds. */
   readonly maxAge?: number | undefined;
+  /**
+   * Longest cookie value written in one cookie; a longer session is split into chunks
+   * (`name=__chunked__N`, `name.1` ... `name.N`, h3 2.x's format). Each Set-Cookie also stays
+   * within 4096 bytes with its attributes, whatever this says.
+   * @default 4000
+   */
+  readonly chunkMaxLength?: number | undefined;
+  /**
+   * Encodes a cookie value before it is written, as h3's cookie options do. Session tokens
+   * need no encoding (they are cookie-safe), so the default leaves them as they are.
+   */
+  readonly encode?: ((value: string) => string) | undefined;
 }

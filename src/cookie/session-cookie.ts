@@ -32,6 +32,21 @@ export function readCookieValues(cookieHeader: string, name: string): string[] {
   return values;
 }
 
+/**
+ * The first value of each cookie in a Cookie request header, by name: for reading the
+ * chunks of a chunked cookie with one pass over the header.
+ */
+export function readCookieMap(cookieHeader: string): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const pair of cookieHeader.split(';')) {
+    const equals = pair.indexOf('=');
+    if (equals < 0) continue;
+    const name = pair.slice(0, equals).trim();
+    if (!cookies.has(name)) cookies.set(name, decodeValue(pair.slice(equals + 1).trim()));
+  }
+  return cookies;
+}
+
 /** A cookie value as the cookie package reads it: percent-decoded when it can be. */
 function decodeValue(value: string): string {
   if (!value.includes('%')) return value;

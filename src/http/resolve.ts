@@ -1,13 +1,22 @@
+/**
+ * From whatever a session function was given to the engine's view of the request: this
+ * package's own events, h3 1.x events (vinxi, Nitro, Nuxt), h3 2.x events, objects that
+ * carry an h3 event under vinxi's `$HTTPEvent` symbol, and no event at all (the request of
+ * the current scope, see request-scope.ts).
+ */
 import { SessionError } from '../errors.js';
 import { createRequestContext, type RequestContext } from '../session/request-state.js';
 import { kRequest, type AnyHTTPEvent, type H3EventLike, type H3V2EventLike } from './event.js';
+import { frameworkEvent, noRequestInScope, scopedRequest } from './request-scope.js';
 import { headersTransport, nodeTransport } from './transports.js';
+import type { MutableHeadersLike } from './host-types.js';
 
 // Shapes are probed loosely (any level may be missing): the value may be anything.
 interface Probe {
   req?: { headers?: { get?: unknown } };
-  res?: { headers?: { getSetCookie?: unknown } };
+  res?: { headers?: { getSetCookie?: unknown }; errHeaders?: unknown };
   node?: { req?: unknown; res?: { setHeader?: unknown } };
+  context?: unknown;
 }
 
 function isH3V2(event: object): event is H3V2EventLike {
@@ -27,6 +36,28 @@ function isH3V1(event: object): event is H3EventLike {
   );
 }
 
+/** The event's `context` object, where h3 keeps `sessions`, if it has one. */
+function contextOf(event: object): Record<string, unknown> | undefined {
+  const context = (event as Probe).context;
+  return typeof context === 'object' && context !== null
+    ? (context as Record<string, unknown>)
+    : undefined;
+}
+
+/**
+ * vinxi (and SolidStart's request events) hand out objects that carry the h3 event under
+ * `Symbol("$HTTPEvent")`, a symbol that is not registered: it is found by its description.
+ */
+function unwrapEvent(value: object): object {
+  for (const symbol of Object.getOwnPropertySymbols(value)) {
+    if (symbol.description === '$HTTPEvent') {
+      const inner: unknown = (value as Record<symbol, unknown>)[symbol];
+      if (typeof inner === 'object' && inner !== null) return inner;
+    }
+  }
+  return value;
+}
+
 /**
  * The engine's view of a request, from any supported event: sealed-session's own, an h3
  * 1.x event (Node req/res underneath) or an h3 2.x event (fetch Request and response
@@ -39,15 +70,23 @@ export function requestContextOf(event: AnyHTTPEvent): RequestContext {
   if (typeof input !== 'object' || input === null) throw unsupported();
   const own = (input as { [kRequest]?: RequestContext })[kRequest];
   if (own !== undefined) return own;
+  const target = isH3V1(input) || isH3V2(input) ? input : unwrapEvent(input);
+  if (target !== input) return requestContextOf(target as AnyHTTPEvent);
   let context: RequestContext;
   if (isH3V2(input)) {
     // h3 2.x drops `event.res` once it has built the Response (a later read makes a new
     // one): a different `res` means the headers went out, so a write must fail, not vanish.
     const res = input.res;
     const headersSent = (): boolean => input.res !== res;
-    context = createRequestContext(headersTransport(input.req.headers, res.headers, headersSent));
+    // An error response carries `res.errHeaders` instead of `res.headers`: session cookies
+    // go to both, so a sign-in or sign-out made before an HTTPError still reaches the browser.
+    const errHeaders = (res as Probe['res'] & object).errHeaders as MutableHeadersLike | undefined;
+    context = createRequestContext(
+      headersTransport(input.req.headers, res.headers, headersSent, errHeaders),
+      contextOf(input),
+    );
   } else if (isH3V1(input)) {
-    context = createRequestContext(nodeTransport(input.node.req, input.node.res));
+    context = createRequestContext(nodeTransport(input.node.req, input.node.res), contextOf(input));
   } else {
     throw unsupported();
   }
@@ -55,6 +94,20 @@ export function requestContextOf(event: AnyHTTPEvent): RequestContext {
   // session call of the request shares it.
   (input as { [kRequest]?: RequestContext })[kRequest] = context;
   return context;
+}
+
+/**
+ * The request of a call made without an event: the current scope's (this package's
+ * adapters and middleware), else the current Nitro or vinxi request's.
+ *
+ * @throws SessionError `ERR_EVENT_MISSING` outside any request
+ */
+export function currentRequestContext(): RequestContext {
+  const scoped = scopedRequest();
+  if (scoped !== undefined) return scoped;
+  const event = frameworkEvent();
+  if (typeof event === 'object' && event !== null) return requestContextOf(event as AnyHTTPEvent);
+  throw noRequestInScope();
 }
 
 function unsupported(): SessionError {

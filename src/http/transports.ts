@@ -24,11 +24,15 @@ export function nodeTransport(req: NodeRequestLike, res: NodeResponseLike): Sess
   };
 }
 
-/** Transport over fetch Headers: request headers to read, response headers to write. */
+/**
+ * Transport over fetch Headers: request headers to read, response headers to write (and
+ * the headers of an error response, when the host keeps them apart, as h3 2.x does).
+ */
 export function headersTransport(
   request: HeadersLike,
   response: MutableHeadersLike,
   headersSent: () => boolean = () => false,
+  errorResponse?: MutableHeadersLike,
 ): SessionTransport {
   return {
     getRequestHeader(name) {
@@ -36,6 +40,7 @@ export function headersTransport(
     },
     setCookie(header, identity) {
       writeSetCookie(response, header, identity);
+      if (errorResponse !== undefined) writeSetCookie(errorResponse, header, identity);
     },
     headersSent,
   };

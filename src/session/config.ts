@@ -24,9 +24,21 @@ export interface ResolvedConfig {
   readonly name: string;
   /** Lifetime in milliseconds, 0 for none. */
   readonly maxAgeMs: number;
-  /** Tokens expire with the session (`createdAt + maxAge`): maxAge set, no explicit seal.ttl. */
+  /** Idle lifetime in milliseconds (from `lastSeenAt`), 0 for none. */
+  readonly idleTimeoutMs: number;
+  /** iron options to retry a token with at 1 iteration, or undefined for no fallback. */
+  readonly legacySeal: SealOptionsInput | undefined;
+  /**
+   * Tokens expire with the session (the earlier of `createdAt + maxAge` and
+   * `lastSeenAt + idleTimeout`): a lifetime is set and no explicit seal.ttl.
+   */
   readonly expiresWithSession: boolean;
+  /** The cookie attributes (without the value options below). */
   readonly cookie: false | Readonly<CookieOptions>;
+  /** Longest value of one cookie before the session is split into chunks. */
+  readonly chunkMaxLength: number;
+  /** `cookie.encode`, applied to each cookie value written. */
+  readonly encodeValue: ((value: string) => string) | undefined;
   /** The session cookie's prepared Set-Cookie header (undefined when `cookie` is false). */
   readonly cookieTemplate: CookieTemplate | undefined;
   readonly sessionHeader: false | string;
@@ -53,6 +65,9 @@ export const DEFAULT_COOKIE: Readonly<CookieOptions> = Object.freeze({
 /** The default session name (and cookie name), as in h3. */
 export const DEFAULT_NAME = 'h3';
 
+/** h3 2.x's default longest cookie value before chunking. */
+export const DEFAULT_CHUNK_MAX_LENGTH = 4000;
+
 /** Smallest secret accepted, in characters or bytes (iron's rule). */
 export const MIN_PASSWORD_LENGTH = 32;
 
@@ -60,6 +75,67 @@ export const MIN_PASSWORD_LENGTH = 32;
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // RFC 7230 §3.2.6: header field-name = token.
 const HEADER_NAME = COOKIE_NAME;
+
+/**
+ * Every option of h3 1.15's and 2.0.8's session config, and ours. A misspelt option
+ * (`maxage`, `idleTimout`) would otherwise be ignored without a word, and the session
+ * would quietly not expire.
+ */
+const CONFIG_KEYS: ReadonlySet<string> = new Set([
+  'password',
+  'maxAge',
+  'idleTimeout',
+  'name',
+  'cookie',
+  'sessionHeader',
+  'seal',
+  'legacySealFallback',
+  'crypto',
+  'generateId',
+  'onInvalidToken',
+  'purpose',
+  'acceptUnboundTokens',
+  'onUnawaitedError',
+]);
+
+/** h3's cookie options: the cookie package's serialize options, and h3 2.x's chunk length. */
+const COOKIE_KEYS: ReadonlySet<string> = new Set([
+  'path',
+  'domain',
+  'secure',
+  'httpOnly',
+  'sameSite',
+  'priority',
+  'partitioned',
+  'expires',
+  'maxAge',
+  'chunkMaxLength',
+  'encode',
+]);
+
+/** iron's options and those of its two keys. */
+const SEAL_KEYS: ReadonlySet<string> = new Set([
+  'encryption',
+  'integrity',
+  'ttl',
+  'timestampSkewSec',
+  'localtimeOffsetMsec',
+]);
+const SEAL_KEY_KEYS: ReadonlySet<string> = new Set([
+  'saltBits',
+  'algorithm',
+  'iterations',
+  'minPasswordlength',
+  'salt',
+  'iv',
+]);
+
+/** @throws SessionError `ERR_CONFIG_INVALID` naming the first key of `value` not in `known` */
+function refuseUnknownKeys(value: object, known: ReadonlySet<string>, where: string): void {
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) throw invalid(`${where}${key} is not an option`);
+  }
+}
 
 function invalid(rule: string): SessionError {
   return new SessionError('ERR_CONFIG_INVALID', `Invalid session config: ${rule}`);
@@ -114,9 +190,11 @@ function checkPrefix(name: string, cookie: Readonly<CookieOptions>): void {
 function checkSealOptions(seal: unknown): void {
   if (seal === undefined) return;
   if (typeof seal !== 'object' || seal === null) throw invalid('seal must be an object');
+  refuseUnknownKeys(seal, SEAL_KEYS, 'seal.');
   for (const kind of ['encryption', 'integrity'] as const) {
     const sub: unknown = (seal as Record<string, unknown>)[kind];
     if (typeof sub !== 'object' || sub === null) continue;
+    refuseUnknownKeys(sub, SEAL_KEY_KEYS, `seal.${kind}.`);
     for (const fixed of ['salt', 'iv'] as const) {
       if ((sub as Record<string, unknown>)[fixed] !== undefined) {
         throw invalid(`seal.${kind}.${fixed} must not be set: every token needs a random one`);
@@ -125,12 +203,38 @@ function checkSealOptions(seal: unknown): void {
   }
 }
 
+/** The value options of `cookie` (how values are written), apart from the attributes. */
+function resolveValueOptions(cookie: unknown): {
+  chunkMaxLength: number;
+  encodeValue: ((value: string) => string) | undefined;
+} {
+  if (typeof cookie !== 'object' || cookie === null) {
+    return { chunkMaxLength: DEFAULT_CHUNK_MAX_LENGTH, encodeValue: undefined };
+  }
+  const { chunkMaxLength, encode } = cookie as CookieOptions;
+  if (
+    chunkMaxLength !== undefined &&
+    (!Number.isInteger(chunkMaxLength) || chunkMaxLength < 1 || chunkMaxLength > 4096)
+  ) {
+    throw invalid('cookie.chunkMaxLength must be a whole number from 1 to 4096');
+  }
+  if (encode !== undefined && typeof encode !== 'function') {
+    throw invalid('cookie.encode must be a function');
+  }
+  return { chunkMaxLength: chunkMaxLength ?? DEFAULT_CHUNK_MAX_LENGTH, encodeValue: encode };
+}
+
 function resolveCookie(name: string, cookie: unknown): false | Readonly<CookieOptions> {
   if (cookie === false) return false;
   if (cookie === undefined) return DEFAULT_COOKIE;
   if (typeof cookie !== 'object' || cookie === null)
     throw invalid('cookie must be an object or false');
-  const merged: CookieOptions = { ...DEFAULT_COOKIE, ...withoutUndefined(cookie) };
+  refuseUnknownKeys(cookie, COOKIE_KEYS, 'cookie.');
+  // chunkMaxLength and encode say how values are written, not attributes (see above).
+  const attributes = withoutUndefined(cookie);
+  delete attributes.chunkMaxLength;
+  delete attributes.encode;
+  const merged: CookieOptions = { ...DEFAULT_COOKIE, ...attributes };
   const { sameSite, path, domain, maxAge } = merged;
   if (![undefined, true, false, 'lax', 'strict', 'none'].includes(sameSite)) {
     throw invalid("cookie.sameSite must be 'lax', 'strict', 'none' or a boolean");
@@ -190,6 +294,7 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
   if (typeof input !== 'object' || input === null) throw invalid('config must be an object');
   const cached = resolved.get(input);
   if (cached !== undefined) return cached;
+  refuseUnknownKeys(input, CONFIG_KEYS, '');
 
   const sealingPasswordId = checkPassword(config.password);
   const name = config.name ?? DEFAULT_NAME;
@@ -199,6 +304,14 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
   const maxAge: unknown = config.maxAge ?? 0;
   if (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0) {
     throw invalid('maxAge must be a non-negative number of seconds');
+  }
+  const idleTimeout: unknown = config.idleTimeout ?? 0;
+  if (typeof idleTimeout !== 'number' || !Number.isFinite(idleTimeout) || idleTimeout < 0) {
+    throw invalid('idleTimeout must be a non-negative number of seconds');
+  }
+  const legacySealFallback: unknown = config.legacySealFallback ?? true;
+  if (typeof legacySealFallback !== 'boolean') {
+    throw invalid('legacySealFallback must be a boolean');
   }
   const header: unknown = config.sessionHeader;
   let sessionHeader: false | string;
@@ -227,12 +340,24 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     throw invalid('onUnawaitedError must be a function');
   }
 
+  // As h3: the iron ttl is the lifetime, absolute or else idle.
+  const lifetime = maxAge > 0 ? maxAge : idleTimeout;
   const seal: SealOptionsInput = Object.freeze({
-    ttl: maxAge > 0 ? maxAge * 1000 : 0,
+    ttl: lifetime * 1000,
     ...config.seal,
   });
   // Fails fast on bad iron options, not at the first write.
   const ironOptions = resolveOptions(seal);
+  // h3 2.x retries at 1 iteration when the integrity key takes more (its own default is
+  // 8192): tokens of h3 1.x and vinxi keep working across the switch.
+  const legacySeal =
+    legacySealFallback && ironOptions.integrity.iterations !== 1
+      ? Object.freeze({
+          ...seal,
+          encryption: { ...seal.encryption, iterations: 1 },
+          integrity: { ...seal.integrity, iterations: 1 },
+        })
+      : undefined;
 
   const cookie = resolveCookie(name, config.cookie);
   const result: ResolvedConfig = Object.freeze({
@@ -240,8 +365,11 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     sealingPasswordId,
     name,
     maxAgeMs: maxAge * 1000,
-    expiresWithSession: maxAge > 0 && config.seal?.ttl === undefined,
+    idleTimeoutMs: idleTimeout * 1000,
+    legacySeal,
+    expiresWithSession: lifetime > 0 && config.seal?.ttl === undefined,
     cookie,
+    ...resolveValueOptions(config.cookie),
     cookieTemplate: cookie === false ? undefined : compileCookie(name, cookie),
     sessionHeader,
     seal,

@@ -1,14 +1,50 @@
 /**
  * The manager `useSession` and the middleware hand out: live accessors over the request's
- * session state and its write operations. A class, so a request allocates one small object.
+ * session state and its write operations. `id`, `createdAt` and `data` are own enumerable
+ * accessors, as on h3's manager, so `{ ...session }` and `JSON.stringify(session)` show
+ * them.
  */
+import { resolveConfig } from './config.js';
 import type { RequestContext, SessionState } from './request-state.js';
 import type { SessionEngine } from './session-engine.js';
-import type { SessionConfig, SessionDataT, SessionManager, SessionUpdate } from './types.js';
+import type {
+  FlashDataT,
+  SessionConfig,
+  SessionDataT,
+  SessionManager,
+  SessionUpdate,
+} from './types.js';
 import { watchWrite } from './unawaited.js';
-import { resolveConfig } from './config.js';
 
-export class LiveSession<T extends SessionDataT> implements SessionManager<T> {
+/** The accessors, defined on each manager (own properties) from one shared descriptor set. */
+const LIVE_FIELDS: PropertyDescriptorMap = {
+  id: {
+    enumerable: true,
+    get(this: LiveSession<SessionDataT>) {
+      return this.state.session?.id;
+    },
+  },
+  createdAt: {
+    enumerable: true,
+    get(this: LiveSession<SessionDataT>) {
+      return this.state.session?.createdAt;
+    },
+  },
+  data: {
+    enumerable: true,
+    get(this: LiveSession<SessionDataT>) {
+      return this.state.session?.data ?? {};
+    },
+  },
+};
+
+export class LiveSession<
+  T extends SessionDataT,
+  F extends FlashDataT = FlashDataT,
+> implements SessionManager<T, F> {
+  declare readonly id: string | undefined;
+  declare readonly createdAt: number | undefined;
+  declare readonly data: T;
   readonly #engine: SessionEngine;
   readonly #request: RequestContext;
   readonly #config: SessionConfig;
@@ -24,18 +60,12 @@ export class LiveSession<T extends SessionDataT> implements SessionManager<T> {
     this.#request = request;
     this.#config = config;
     this.#state = state;
+    Object.defineProperties(this, LIVE_FIELDS);
   }
 
-  get id(): string | undefined {
-    return this.#state.session?.id;
-  }
-
-  get createdAt(): number | undefined {
-    return this.#state.session?.createdAt;
-  }
-
-  get data(): T {
-    return (this.#state.session?.data ?? {}) as T;
+  /** @internal for the shared accessors */
+  get state(): SessionState {
+    return this.#state;
   }
 
   update(update?: SessionUpdate<T>): Promise<this> {
@@ -48,6 +78,14 @@ export class LiveSession<T extends SessionDataT> implements SessionManager<T> {
 
   regenerate(): Promise<this> {
     return this.#settle(this.#engine.regenerateSession(this.#request, this.#config));
+  }
+
+  flash<K extends keyof F & string>(key: K, value: F[K]): Promise<this> {
+    return this.#settle(this.#engine.setFlash(this.#request, this.#config, key, value));
+  }
+
+  takeFlash<K extends keyof F & string>(key: K): Promise<F[K] | undefined> {
+    return this.#engine.takeFlash(this.#request, this.#config, key) as Promise<F[K] | undefined>;
   }
 
   /** The manager once `write` is done, watched like every write (see unawaited.ts). */

@@ -11,6 +11,8 @@ export type SessionSource = 'fresh' | 'cookie' | 'header';
 
 /** The state of one named session within one request. */
 export interface SessionState {
+  /** The session's name (its cookie's name). */
+  readonly name: string;
   session: Session | undefined;
   /** The one unseal every concurrent reader of this request waits on. */
   loading: Promise<Session> | undefined;
@@ -26,6 +28,16 @@ export interface SessionState {
   persisted: boolean;
   /** It came from a token sealed under a password id that no longer seals. */
   sealedWithOldPassword: boolean;
+  /** It came from a token that verified only at 1 iteration (`legacySealFallback`). */
+  legacySeal: boolean;
+  /** Flash values that came with the session or were set since, by key. */
+  flash: Record<string, unknown> | undefined;
+  /** Chunks of the session cookie the request carried (0: a plain cookie or none). */
+  requestChunks: number;
+  /** Chunks of the session cookie this response sets so far. */
+  writtenChunks: number;
+  /** A write the write policy started for this session, which later readers wait for. */
+  autoWrite: Promise<unknown> | undefined;
   /**
    * The request's token was not checked (the key-derivation limit was reached): the
    * session is fresh for this request, but a new cookie is not written over the token
@@ -52,11 +64,19 @@ export interface SessionState {
 export interface RequestContext {
   readonly transport: SessionTransport;
   sessions: Map<string, SessionState> | undefined;
+  /**
+   * The event's own `context` object, where h3 keeps a request's sessions by name
+   * (`event.context.sessions[name]`); the engine keeps it filled the same way.
+   */
+  readonly eventContext: Record<string, unknown> | undefined;
 }
 
-/** A context for a new request over `transport`. */
-export function createRequestContext(transport: SessionTransport): RequestContext {
-  return { transport, sessions: undefined };
+/** A context for a new request over `transport`, mirroring sessions into `eventContext`. */
+export function createRequestContext(
+  transport: SessionTransport,
+  eventContext?: Record<string, unknown>,
+): RequestContext {
+  return { transport, sessions: undefined, eventContext };
 }
 
 /** The state of session `name` in `request`, made on first use. */
@@ -65,12 +85,18 @@ export function stateOf(request: RequestContext, name: string): SessionState {
   let state = sessions.get(name);
   if (state === undefined) {
     state = {
+      name,
       session: undefined,
       loading: undefined,
       source: 'fresh',
       headerBound: false,
       persisted: false,
       sealedWithOldPassword: false,
+      legacySeal: false,
+      flash: undefined,
+      requestChunks: 0,
+      writtenChunks: 0,
+      autoWrite: undefined,
       tokenUnchecked: false,
       cleared: false,
       generation: 0,

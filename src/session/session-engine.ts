@@ -21,10 +21,10 @@ import { chain, toPromise, type MaybePromise } from '../internal/maybe-promise.j
 import { logUnawaitedError, resolveConfig, type ResolvedConfig } from './config.js';
 import {
   assertWritable,
-  deleteTokenCookie,
-  requestCookieTokens,
+  deleteSessionCookie,
+  readSessionCookie,
   requestHeaderToken,
-  writeTokenCookie,
+  writeSessionCookie,
 } from './cookie-io.js';
 import { LiveSession } from './live-session.js';
 import {
@@ -33,7 +33,7 @@ import {
   type SessionSource,
   type SessionState,
 } from './request-state.js';
-import { createTokenCodec } from './token-codec.js';
+import { createTokenCodec, MAX_TOKEN_LENGTH, sessionEnd, type OpenedToken } from './token-codec.js';
 import type {
   Session,
   SessionConfig,
@@ -47,14 +47,18 @@ import { shouldWrite } from './write-policy.js';
 
 /** The session operations of one engine; every function takes the request's context. */
 export interface SessionEngine {
-  /** The request's session; loads it once, however many callers ask at the same time. */
+  /**
+   * The request's session; loads it once, however many callers ask at the same time. A new
+   * session is not written; an existing one is when the write policy says so.
+   */
   getSession<T extends SessionDataT>(
     request: RequestContext,
     config: SessionConfig,
   ): Promise<Session<T>>;
   /**
    * The session with live accessors and write operations, written now when the write
-   * policy says so (a new session, unless `saveUninitialized` is false; a rotated password).
+   * policy says so (a new session, unless `saveUninitialized` is false; a rotated password,
+   * a legacy seal, an idle renewal).
    */
   useSession<T extends SessionDataT>(
     request: RequestContext,
@@ -78,6 +82,15 @@ export interface SessionEngine {
   sealSession(request: RequestContext, config: SessionConfig): Promise<string>;
   /** Opens a token with this configuration. */
   unsealSession(config: SessionConfig, token: string): Promise<Session>;
+  /** Keeps `value` under flash key `key` for the next request that reads it, and writes it. */
+  setFlash(
+    request: RequestContext,
+    config: SessionConfig,
+    key: string,
+    value: unknown,
+  ): Promise<void>;
+  /** The flash value under `key`, removed as it is read (the session is written without it). */
+  takeFlash(request: RequestContext, config: SessionConfig, key: string): Promise<unknown>;
 }
 
 /** What an engine is made of: its iron instance and its clock. */
@@ -198,11 +211,35 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   const { now } = parts;
   const codec = createTokenCodec(parts.iron, now);
 
+  /** Keeps `event.context.sessions[name]` what h3 keeps there: the request's session. */
+  function publish(request: RequestContext, name: string, session: Session | undefined): void {
+    const context = request.eventContext;
+    if (context === undefined) return;
+    let sessions: unknown = context.sessions;
+    if (typeof sessions !== 'object' || sessions === null) {
+      if (session === undefined) return;
+      sessions = Object.create(null) as Record<string, Session>;
+      context.sessions = sessions;
+    }
+    if (session === undefined) Reflect.deleteProperty(sessions as object, name);
+    else (sessions as Record<string, Session>)[name] = session;
+  }
+
   function freshSession(config: ResolvedConfig, state: SessionState): Session {
     state.persisted = false;
     state.source = 'fresh';
     state.sealedWithOldPassword = false;
+    state.legacySeal = false;
+    state.flash = undefined;
     return { id: config.generateId(), createdAt: now(), data: {} };
+  }
+
+  function refuse(
+    config: ResolvedConfig,
+    error: SessionError,
+    source: Exclude<SessionSource, 'fresh'>,
+  ): void {
+    reportInvalidToken(config, { error, source, name: config.name });
   }
 
   /** Tries one token; reports why it was refused and gives undefined, or rethrows others. */
@@ -217,17 +254,19 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       if (error.code === 'ERR_DERIVATION_LIMIT' && source === 'cookie') {
         state.tokenUnchecked = true;
       }
-      reportInvalidToken(config, { error, source, name: config.name });
+      refuse(config, error, source);
       return undefined;
     };
-    const accepted = (session: Session): Session => {
+    const accepted = (opened: OpenedToken): Session => {
       state.persisted = true;
       state.source = source;
       state.headerBound = source === 'header';
       state.sealedWithOldPassword = passwordIdOf(token) !== config.sealingPasswordId;
-      return session;
+      state.legacySeal = opened.legacySeal;
+      state.flash = opened.flash;
+      return opened.session;
     };
-    let opened: MaybePromise<Session>;
+    let opened: MaybePromise<OpenedToken>;
     try {
       opened = codec.open(config, token);
     } catch (error) {
@@ -244,24 +283,24 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     if (state.cleared) return freshSession(config, state);
     const { transport } = request;
     const fromCookie = (): MaybePromise<Session> => {
-      const tokens = requestCookieTokens(transport, config);
-      const token = tokens[0];
-      if (token === undefined || token === '') return freshSession(config, state);
-      if (tokens.length > 1) {
+      const cookie = readSessionCookie(transport, config, state);
+      if (cookie.duplicated) {
         // Browsers send the cookie of the longest path first, so a sibling site that can
         // set a cookie for the parent domain can put its own in front of ours. We take the
         // first, as every server does, and say so: a __Host- name is the defence.
-        reportInvalidToken(config, {
-          error: new SessionError(
+        refuse(
+          config,
+          new SessionError(
             'ERR_COOKIE_DUPLICATE',
             'The request carried the session cookie more than once; the first was used',
           ),
-          source: 'cookie',
-          name: config.name,
-        });
+          'cookie',
+        );
       }
+      if (cookie.invalid !== undefined) refuse(config, cookie.invalid, 'cookie');
+      if (cookie.token === undefined) return freshSession(config, state);
       return chain(
-        tryToken(config, state, token, 'cookie'),
+        tryToken(config, state, cookie.token, 'cookie'),
         (session) => session ?? freshSession(config, state),
       );
     };
@@ -272,6 +311,17 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       tryToken(config, state, headerToken, 'header'),
       (session) => session ?? fromCookie(),
     );
+  }
+
+  function install(
+    request: RequestContext,
+    config: ResolvedConfig,
+    state: SessionState,
+    session: Session,
+  ): Session {
+    state.session = session;
+    publish(request, config.name, session);
+    return session;
   }
 
   function load(
@@ -288,17 +338,15 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
         return rejection(error);
       }
       if (!(loaded instanceof Promise)) {
-        state.session = loaded;
-        return Promise.resolve(loaded);
+        return Promise.resolve(install(request, config, state, loaded));
       }
       const generation = state.generation;
       state.loading = loaded.then(
         (session) => {
           // A clear came while the token was being opened: it must not come back.
           if (state.generation !== generation) return session;
-          state.session = session;
           state.loading = undefined;
-          return session;
+          return install(request, config, state, session);
         },
         (error: unknown) => {
           if (state.generation === generation) state.loading = undefined;
@@ -307,6 +355,30 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       );
     }
     return state.loading;
+  }
+
+  /**
+   * Loads the session, then writes it when the write policy says so; concurrent callers
+   * share that write.
+   */
+  async function loadAndSettle(
+    request: RequestContext,
+    config: SessionConfig,
+    resolved: ResolvedConfig,
+    state: SessionState,
+    saveNew: boolean,
+  ): Promise<Session> {
+    const session = await load(request, resolved, state);
+    if (state.autoWrite === undefined && shouldWrite(state, resolved, saveNew, now()) !== false) {
+      const written = updateSession(request, config);
+      state.autoWrite = written;
+      const done = (): void => {
+        if (state.autoWrite === written) state.autoWrite = undefined;
+      };
+      written.then(done, done);
+    }
+    if (state.autoWrite !== undefined) await state.autoWrite;
+    return state.session ?? session;
   }
 
   /**
@@ -319,17 +391,23 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     config: ResolvedConfig,
     state: SessionState,
     next: Session,
+    flash: Record<string, unknown> | undefined,
     generation: number,
   ): Promise<boolean> {
+    // Every write restamps the idle window, as in h3 2.x.
+    if (config.idleTimeoutMs > 0) next.lastSeenAt = now();
     if (state.headerBound || config.cookie === false) return state.generation === generation;
     const { transport } = request;
     assertWritable(transport);
-    const token = await codec.seal(config, next);
+    const token = await codec.seal(config, next, flash);
     if (state.generation !== generation) return false;
-    const expiresAt = config.maxAgeMs > 0 ? next.createdAt + config.maxAgeMs : undefined;
-    writeTokenCookie(transport, config, token, expiresAt, now());
+    if (token.length > MAX_TOKEN_LENGTH) {
+      throw new SessionError('ERR_COOKIE_TOO_LARGE', 'The session token would be too large');
+    }
+    writeSessionCookie(transport, config, state, token, sessionEnd(config, next), now());
     state.persisted = true;
     state.sealedWithOldPassword = false;
+    state.legacySeal = false;
     state.tokenUnchecked = false;
     return true;
   }
@@ -356,6 +434,28 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     );
   }
 
+  /**
+   * Writes the session with `data` and `flash` as they would become, then makes them the
+   * session's: a failed write changes nothing.
+   */
+  async function commit(
+    request: RequestContext,
+    resolved: ResolvedConfig,
+    state: SessionState,
+    session: Session,
+    data: Record<string, unknown>,
+    flash: Record<string, unknown> | undefined,
+    generation: number,
+  ): Promise<boolean> {
+    const next: Session = { id: session.id, createdAt: session.createdAt, data };
+    if (session.lastSeenAt !== undefined) next.lastSeenAt = session.lastSeenAt;
+    if (!(await write(request, resolved, state, next, flash, generation))) return false;
+    replaceContents(session.data, data);
+    if (next.lastSeenAt !== undefined) session.lastSeenAt = next.lastSeenAt;
+    state.flash = flash;
+    return true;
+  }
+
   function updateSession<T extends SessionDataT>(
     request: RequestContext,
     config: SessionConfig,
@@ -365,10 +465,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       const session = await load(request, resolved, state);
       if (state.generation !== generation) return session as Session<T>;
       const staged = stageUpdate(session.data, update);
-      const next = { id: session.id, createdAt: session.createdAt, data: staged };
-      if (await write(request, resolved, state, next, generation)) {
-        replaceContents(session.data, staged);
-      }
+      await commit(request, resolved, state, session, staged, state.flash, generation);
       return session as Session<T>;
     });
   }
@@ -378,7 +475,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       request,
       config,
       (resolved, state) => {
-        if (!state.headerBound) deleteTokenCookie(request.transport, resolved);
+        if (!state.headerBound) deleteSessionCookie(request.transport, resolved, state);
         return Promise.resolve();
       },
       (state) => {
@@ -390,6 +487,9 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
         state.generation++;
         state.persisted = false;
         state.sealedWithOldPassword = false;
+        state.legacySeal = false;
+        state.flash = undefined;
+        publish(request, state.name, undefined);
       },
     );
   }
@@ -402,9 +502,52 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       const current = await load(request, resolved, state);
       if (state.generation !== generation) return current as Session<T>;
       const next: Session = { id: resolved.generateId(), createdAt: now(), data: current.data };
-      if (!(await write(request, resolved, state, next, generation))) return current as Session<T>;
-      state.session = next;
-      return next as Session<T>;
+      if (!(await write(request, resolved, state, next, state.flash, generation))) {
+        return current as Session<T>;
+      }
+      return install(request, resolved, state, next) as Session<T>;
+    });
+  }
+
+  function setFlash(
+    request: RequestContext,
+    config: SessionConfig,
+    key: string,
+    value: unknown,
+  ): Promise<void> {
+    return queuedWrite(request, config, async (resolved, state, generation) => {
+      const session = await load(request, resolved, state);
+      if (state.generation !== generation) return;
+      const flash = { ...state.flash };
+      mergeInto(flash, { [key]: value });
+      await commit(request, resolved, state, session, { ...session.data }, flash, generation);
+    });
+  }
+
+  function takeFlash(
+    request: RequestContext,
+    config: SessionConfig,
+    key: string,
+  ): Promise<unknown> {
+    return queuedWrite(request, config, async (resolved, state, generation) => {
+      const session = await load(request, resolved, state);
+      const flash = state.flash;
+      if (state.generation !== generation || flash === undefined || !Object.hasOwn(flash, key)) {
+        return undefined;
+      }
+      const value = flash[key];
+      const rest = { ...flash };
+      Reflect.deleteProperty(rest, key);
+      const remaining = Object.keys(rest).length > 0 ? rest : undefined;
+      // Read once: the value leaves this request's session even when the cookie cannot be
+      // written any more (it then reaches the next request again, which is all a cookie can do).
+      try {
+        await commit(request, resolved, state, session, { ...session.data }, remaining, generation);
+      } catch (error) {
+        state.flash = remaining;
+        throw error;
+      }
+      return value;
     });
   }
 
@@ -417,7 +560,8 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
         // A bad config is a rejection, as from every other function: never a synchronous throw.
         return rejection(error);
       }
-      return load(request, resolved, stateOf(request, resolved.name)) as Promise<Session<T>>;
+      const state = stateOf(request, resolved.name);
+      return loadAndSettle(request, config, resolved, state, false) as Promise<Session<T>>;
     },
 
     async useSession<T extends SessionDataT>(
@@ -427,16 +571,15 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     ) {
       const resolved = resolveConfig(config);
       const state = stateOf(request, resolved.name);
-      await load(request, resolved, state);
-      if (shouldWrite(state, saveUninitialized) !== false) {
-        await updateSession(request, config);
-      }
+      await loadAndSettle(request, config, resolved, state, saveUninitialized);
       return new LiveSession<T>(engine, request, config, state);
     },
 
     updateSession,
     clearSession,
     regenerateSession,
+    setFlash,
+    takeFlash,
 
     sealSession(request, config) {
       let resolved: ResolvedConfig;
@@ -446,11 +589,18 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
         return rejection(error);
       }
       const state = stateOf(request, resolved.name);
-      return enqueue(state, async () => codec.seal(resolved, await load(request, resolved, state)));
+      return enqueue(state, async () => {
+        const session = await load(request, resolved, state);
+        // As h3 2.x: a sealed session is seen now.
+        if (resolved.idleTimeoutMs > 0) session.lastSeenAt = now();
+        return codec.seal(resolved, session, state.flash);
+      });
     },
 
     unsealSession(config, token) {
-      return toPromise(() => codec.open(resolveConfig(config), token));
+      return toPromise(() =>
+        chain(codec.open(resolveConfig(config), token), (opened) => opened.session),
+      );
     },
   };
   return engine;

@@ -1,12 +1,14 @@
 /**
  * The token codec: a session to a sealed token and back, with no HTTP in sight. Opening
- * checks, in order: the iron token (grammar, MAC, expiry, decryption, safe JSON), the
- * session's shape, its purpose, a creation time not in the future, and `maxAge`. Sealing
- * writes exactly what h3 seals, `{ id, createdAt, data }`, plus the purpose.
+ * checks, in order: the iron token (grammar, MAC, expiry, decryption, safe JSON; once more
+ * at 1 iteration under `legacySealFallback`), the session's shape, its purpose, creation
+ * and last-seen times not in the future, then `maxAge` and `idleTimeout`. Sealing writes
+ * what h3 seals, `{ id, createdAt, data, lastSeenAt? }`, then the flash values and the
+ * purpose.
  *
  * The codec takes its iron instance and its clock, so tests can run it on a fake clock.
  */
-import { SessionError } from '../errors.js';
+import { SessionError, isSessionError } from '../errors.js';
 import type { Iron } from '../iron/create-iron.js';
 import type { MaybePromise } from '../internal/maybe-promise.js';
 import { chain } from '../internal/maybe-promise.js';
@@ -14,8 +16,22 @@ import type { ResolvedConfig } from './config.js';
 import { checkPurpose } from './purpose.js';
 import type { Session } from './types.js';
 
-/** Longest token read from a request; anything longer is refused unread. */
-export const MAX_TOKEN_LENGTH: number = 16 * 1024;
+/**
+ * Longest token read from a request or written. 100 chunks of h3 2.x's default 4000
+ * characters would be 400 KB, far past what servers accept in request headers (Node 16 KB
+ * and nginx 8 KB by default), so the bound follows what a request can carry: twice Node's
+ * default, for servers that raised it.
+ */
+export const MAX_TOKEN_LENGTH: number = 32 * 1024;
+
+/** What a token holds besides the session. */
+export interface OpenedToken {
+  readonly session: Session;
+  /** Flash values sealed with it, if any. */
+  readonly flash: Record<string, unknown> | undefined;
+  /** It verified only at 1 iteration: it should be resealed with the current options. */
+  readonly legacySeal: boolean;
+}
 
 /** Seals and opens sessions for one iron instance and clock. */
 export interface TokenCodec {
@@ -29,9 +45,13 @@ export interface TokenCodec {
    *   `ERR_PURPOSE_*`, `ERR_SESSION_EXPIRED`, `ERR_COOKIE_INVALID`, `ERR_COOKIE_TOO_LARGE`,
    *   `ERR_DATA_INVALID`, `ERR_DERIVATION_LIMIT`)
    */
-  open(config: ResolvedConfig, token: string): MaybePromise<Session>;
-  /** Seals `session` for `config`'s purpose; with `maxAge`, the token expires with it. */
-  seal(config: ResolvedConfig, session: Session): Promise<string>;
+  open(config: ResolvedConfig, token: string): MaybePromise<OpenedToken>;
+  /** Seals `session` (and `flash`) for `config`'s purpose; the token expires with the session. */
+  seal(
+    config: ResolvedConfig,
+    session: Session,
+    flash: Record<string, unknown> | undefined,
+  ): Promise<string>;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -40,33 +60,83 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+function isTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
 const notASession = (): SessionError =>
   new SessionError('ERR_COOKIE_INVALID', 'The token does not hold a session');
 
+/**
+ * When a session ends, in ms since the epoch: the earlier of `createdAt + maxAge` and
+ * `lastSeenAt + idleTimeout`, or undefined when neither is set.
+ */
+export function sessionEnd(config: ResolvedConfig, session: Session): number | undefined {
+  let end: number | undefined;
+  if (config.maxAgeMs > 0) end = session.createdAt + config.maxAgeMs;
+  if (config.idleTimeoutMs > 0) {
+    const idleEnd = (session.lastSeenAt ?? session.createdAt) + config.idleTimeoutMs;
+    end = end === undefined ? idleEnd : Math.min(end, idleEnd);
+  }
+  return end;
+}
+
 /** A codec over `iron` that reads the time from `now`. */
 export function createTokenCodec(iron: Iron, now: () => number): TokenCodec {
-  function toSession(config: ResolvedConfig, value: unknown): Session {
+  function toOpened(config: ResolvedConfig, value: unknown, legacySeal: boolean): OpenedToken {
     if (
       !isPlainObject(value) ||
       typeof value.id !== 'string' ||
       value.id === '' ||
-      typeof value.createdAt !== 'number' ||
-      !Number.isFinite(value.createdAt) ||
+      !isTime(value.createdAt) ||
       !isPlainObject(value.data)
     ) {
       throw notASession();
     }
     checkPurpose(value, config.purpose, config.acceptUnboundTokens);
     const time = now();
+    const lastSeenAt = isTime(value.lastSeenAt) ? value.lastSeenAt : undefined;
     // An authentic token cannot have been made in the future: one that claims so would
     // never reach its maxAge. The clock skew iron allows for expirations applies here too.
-    if (value.createdAt > time + config.clockSkewMs) {
+    if (Math.max(value.createdAt, lastSeenAt ?? 0) > time + config.clockSkewMs) {
       throw new SessionError('ERR_COOKIE_INVALID', 'The session was created in the future');
     }
-    if (config.maxAgeMs > 0 && time - value.createdAt > config.maxAgeMs) {
+    const session: Session = { id: value.id, createdAt: value.createdAt, data: value.data };
+    if (lastSeenAt !== undefined) session.lastSeenAt = lastSeenAt;
+    if (config.maxAgeMs > 0 && time - session.createdAt > config.maxAgeMs) {
       throw new SessionError('ERR_SESSION_EXPIRED', 'The session has expired');
     }
-    return { id: value.id, createdAt: value.createdAt, data: value.data };
+    if (
+      config.idleTimeoutMs > 0 &&
+      time - (lastSeenAt ?? session.createdAt) > config.idleTimeoutMs
+    ) {
+      throw new SessionError('ERR_SESSION_EXPIRED', 'The session was idle for too long');
+    }
+    const flash = isPlainObject(value.flash) ? value.flash : undefined;
+    return { session, flash, legacySeal };
+  }
+
+  /** Unseals with the config's options, then once more at 1 iteration when it allows. */
+  function unseal(config: ResolvedConfig, token: string): MaybePromise<OpenedToken> {
+    const legacy = config.legacySeal;
+    const opened = (value: unknown): OpenedToken => toOpened(config, value, false);
+    if (legacy === undefined) {
+      return chain(iron.unsealEager(token, config.password, config.seal), opened);
+    }
+    // Only a MAC failure is retried: a malformed or expired token would fail again.
+    const retry = (error: unknown): MaybePromise<OpenedToken> => {
+      if (!isSessionError(error, 'ERR_SEAL_UNSEAL_FAILED')) throw error;
+      return chain(iron.unsealEager(token, config.password, legacy), (value) =>
+        toOpened(config, value, true),
+      );
+    };
+    let first: MaybePromise<unknown>;
+    try {
+      first = iron.unsealEager(token, config.password, config.seal);
+    } catch (error) {
+      return retry(error);
+    }
+    return first instanceof Promise ? first.then(opened, retry) : opened(first);
   }
 
   return {
@@ -77,23 +147,24 @@ export function createTokenCodec(iron: Iron, now: () => number): TokenCodec {
       if (typeof token === 'string' && token.length > MAX_TOKEN_LENGTH) {
         throw new SessionError('ERR_COOKIE_TOO_LARGE', 'The session token is too large');
       }
-      return chain(iron.unsealEager(token, config.password, config.seal), (value) =>
-        toSession(config, value),
-      );
+      return unseal(config, token);
     },
-    seal(config, session) {
-      // h3's { id, createdAt, data } in this order, so h3 reads our tokens, then the purpose.
-      const payload = {
+    seal(config, session, flash) {
+      // h3's { id, createdAt, data, lastSeenAt? } first, so h3 reads our tokens as its own.
+      const payload: Record<string, unknown> = {
         id: session.id,
         createdAt: session.createdAt,
         data: session.data,
-        purpose: config.purpose,
       };
-      // With maxAge, the token expires when the session does (h3 counted from the seal, so
-      // the token and the cookie disagreed); an explicit seal.ttl still wins.
-      return config.expiresWithSession
-        ? iron.sealUntil(payload, config.password, config.seal, session.createdAt + config.maxAgeMs)
-        : iron.seal(payload, config.password, config.seal);
+      if (session.lastSeenAt !== undefined) payload.lastSeenAt = session.lastSeenAt;
+      if (flash !== undefined && Object.keys(flash).length > 0) payload.flash = flash;
+      payload.purpose = config.purpose;
+      // The token expires when the session does (h3 counted from the seal, so the token
+      // and the cookie disagreed); an explicit seal.ttl still wins.
+      const end = config.expiresWithSession ? sessionEnd(config, session) : undefined;
+      return end === undefined
+        ? iron.seal(payload, config.password, config.seal)
+        : iron.sealUntil(payload, config.password, config.seal, end);
     },
   };
 }

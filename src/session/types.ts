@@ -22,6 +22,11 @@ export interface Session<T extends SessionDataT = SessionDataT> {
   id: string;
   /** Creation time, milliseconds since the epoch; `maxAge` counts from here. */
   createdAt: number;
+  /**
+   * When the session was last sealed, milliseconds since the epoch: stamped only with
+   * `idleTimeout`, which counts from here (as in h3 2.x).
+   */
+  lastSeenAt?: number;
   data: SessionData<T>;
 }
 
@@ -52,6 +57,21 @@ export interface SessionConfig {
   password: PasswordInput;
   /** Session lifetime in seconds, counted from `createdAt`. @default undefined (no limit) */
   maxAge?: number | undefined;
+  /**
+   * Sliding lifetime in seconds, counted from the last time the session was sealed
+   * (`lastSeenAt`), as h3 2.x: an active user stays signed in, an idle one is signed out.
+   * A cookie session is resealed once more than half of the window has passed (a session
+   * from the session header cannot slide). Works together with `maxAge`, which stays an
+   * absolute cap. @default undefined (no idle limit)
+   */
+  idleTimeout?: number | undefined;
+  /**
+   * With iron iterations other than 1 (h3 2.x seals with 8192), a token that fails to
+   * verify is tried once more at 1 iteration, the default of h3 1.x and vinxi, and resealed
+   * at its first read: users keep their sessions across the switch. `false` refuses such
+   * tokens. @default true
+   */
+  legacySealFallback?: boolean | undefined;
   /** Cookie name, and the session's name within a request. @default 'h3' */
   name?: string | undefined;
   /** Cookie attributes, spread over the defaults; `false` never writes a cookie. */
@@ -94,8 +114,19 @@ export interface SessionConfig {
   onUnawaitedError?: ((error: unknown) => void) | undefined;
 }
 
-/** What `useSession` returns: live accessors and the write operations. */
-export interface SessionManager<T extends SessionDataT = SessionDataT> {
+/** Flash messages: values kept for the next request that reads them, by key. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as SessionDataT: untyped by default
+export type FlashDataT = Record<string, any>;
+
+/**
+ * What `useSession` returns: live accessors and the write operations. `id`, `createdAt` and
+ * `data` are own enumerable properties, as on h3's manager, so spreading or serializing the
+ * manager shows them.
+ */
+export interface SessionManager<
+  T extends SessionDataT = SessionDataT,
+  F extends FlashDataT = FlashDataT,
+> {
   /** The session id; undefined after `clear()` until the session is used again. */
   readonly id: string | undefined;
   /** Creation time in milliseconds; undefined after `clear()`. */
@@ -103,11 +134,22 @@ export interface SessionManager<T extends SessionDataT = SessionDataT> {
   /** The data (an empty object after `clear()`). */
   readonly data: SessionData<T>;
   /** Merges `update` into the data and writes the cookie. */
-  update(update?: SessionUpdate<T>): Promise<SessionManager<T>>;
+  update(update?: SessionUpdate<T>): Promise<SessionManager<T, F>>;
   /** Ends the session: deletes the cookie; later reads in this request get a new session. */
-  clear(): Promise<SessionManager<T>>;
+  clear(): Promise<SessionManager<T, F>>;
   /** Keeps the data under a new id and creation time (call it after sign-in). */
-  regenerate(): Promise<SessionManager<T>>;
+  regenerate(): Promise<SessionManager<T, F>>;
+  /**
+   * Keeps `value` under `key` for the next request that reads it with `takeFlash` (a
+   * message after a redirect, say), and writes the cookie.
+   */
+  flash<K extends keyof F & string>(key: K, value: F[K]): Promise<SessionManager<T, F>>;
+  /**
+   * The flash value under `key`, removed as it is read (the cookie is written without it);
+   * undefined when there is none. Requests that carry the same cookie at the same time each
+   * see it: "once" is once per cookie, which a stateless cookie cannot tighten.
+   */
+  takeFlash<K extends keyof F & string>(key: K): Promise<F[K] | undefined>;
 }
 
 /** Options of the Express and Hono middleware. */

@@ -1,27 +1,42 @@
 /**
- * When a session is written without being changed: the decision `useSession` (and the
- * middleware) takes after loading. One function, so the reasons to write sit side by side
- * and new ones (idle renewal) join them here instead of in the operations.
+ * When a session is written without being changed: the decision `useSession` and
+ * `getSession` take after loading. One function, so the reasons to write sit side by side
+ * instead of spread over the operations.
  */
+import type { ResolvedConfig } from './config.js';
 import type { SessionState } from './request-state.js';
 
 /** Why a loaded, unchanged session is written, or false for no write. */
-export type AutoWrite = 'new-session' | 'rotated-password' | false;
+export type AutoWrite = 'new-session' | 'rotated-password' | 'legacy-seal' | 'idle-renewal' | false;
 
 /**
- * Decides whether `useSession` writes the session it loaded.
+ * Decides whether a session just loaded is written now.
  *
- * - A new session is written so its id holds from the next request on (unless the caller
- *   saves only changed sessions), but not over a token that was left unchecked: the
- *   browser's cookie may still be good.
- * - A session sealed under a password id that no longer seals is resealed with the current
- *   one, so old passwords can leave the map.
  * - A session that came from the session header is never written into the cookie.
+ * - A new session is written so its id holds from the next request on, when the caller
+ *   saves new sessions (`useSession`, not `getSession`), but not over a token that was
+ *   left unchecked: the browser's cookie may still be good.
+ * - A session sealed under a password id that no longer seals is resealed with the current
+ *   one, so old passwords can leave the map; one that verified only at 1 iteration is
+ *   resealed with the configured iterations.
+ * - With `idleTimeout`, a cookie session is resealed (its `lastSeenAt` moved to now) once
+ *   more than half of the idle window has passed, as h3 2.x does: an active user stays
+ *   signed in, and an unchanged session is not rewritten on every request.
  */
-export function shouldWrite(state: SessionState, saveUninitialized: boolean): AutoWrite {
+export function shouldWrite(
+  state: SessionState,
+  config: ResolvedConfig,
+  saveNew: boolean,
+  now: number,
+): AutoWrite {
   if (state.headerBound) return false;
-  if (!state.persisted) {
-    return saveUninitialized && !state.tokenUnchecked ? 'new-session' : false;
+  if (!state.persisted) return saveNew && !state.tokenUnchecked ? 'new-session' : false;
+  if (state.sealedWithOldPassword) return 'rotated-password';
+  if (state.legacySeal) return 'legacy-seal';
+  const session = state.session;
+  if (config.idleTimeoutMs > 0 && session !== undefined) {
+    const lastSeenAt = session.lastSeenAt ?? session.createdAt;
+    if (now - lastSeenAt > config.idleTimeoutMs / 2) return 'idle-renewal';
   }
-  return state.sealedWithOldPassword ? 'rotated-password' : false;
+  return false;
 }

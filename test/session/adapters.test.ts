@@ -154,8 +154,21 @@ describe('cookies browsers would drop', () => {
     }),
   );
 
-  it('a session whose Set-Cookie would pass 4096 bytes is refused with ERR_COOKIE_TOO_LARGE', async () => {
+  it('a session whose Set-Cookie would pass 4096 bytes is split into chunks, each within 4096 bytes', async () => {
     const response = await handler(new Request('http://localhost/4000'));
+    expect(await response.json()).toEqual({ written: true });
+    const cookies = response.headers.getSetCookie();
+    expect(cookies.map((cookie) => cookie.slice(0, cookie.indexOf('=')))).toEqual([
+      'h3',
+      'h3.1',
+      'h3.2',
+    ]);
+    expect(cookies[0]).toMatch(/^h3=__chunked__2;/);
+    for (const cookie of cookies) expect(cookie.length).toBeLessThanOrEqual(4096);
+  });
+
+  it('a session whose token would pass 32 KB is refused with ERR_COOKIE_TOO_LARGE', async () => {
+    const response = await handler(new Request('http://localhost/30000'));
     expect(await response.json()).toEqual({ written: false, code: 'ERR_COOKIE_TOO_LARGE' });
     // The cookie written for the new session (before the update) is the one that stays.
     const cookies = response.headers.getSetCookie();

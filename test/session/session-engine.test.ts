@@ -163,7 +163,7 @@ describe('session engine: the write queue', () => {
     });
     await expect(
       manager.update((data) => {
-        data.big = 'x'.repeat(5000);
+        data.big = 'x'.repeat(40_000);
         return undefined;
       }),
     ).rejects.toMatchObject({ code: 'ERR_COOKIE_TOO_LARGE' });

@@ -7,8 +7,8 @@
  * cookies when given the same `seal` options (README, "From h3 2.x"). Every h3 2.x token
  * carries new salts, so each one read here derives two keys at 8192 iterations: the node
  * backend does that on the thread pool (test/iron/key-derivation.test.ts shows it yields).
- * h3 2.x reads tokens sealed with iron's default of 1 iteration through its legacy
- * fallback, and rewrites them at 8192.
+ * Both read tokens sealed with iron's default of 1 iteration through the legacy fallback,
+ * and reseal them at 8192; both read each other's chunked cookies (sessions over 4 KB).
  */
 import {
   H3,
@@ -92,22 +92,58 @@ describe('iteration counts that differ', () => {
   });
 });
 
-describe('what sealed-session does not read yet', () => {
-  it('a session h3 2.x split into chunked cookies (over 4 KB) starts fresh here, the reason reported', async () => {
+describe('sessions over 4 KB: h3 2.x chunked cookies, both ways', () => {
+  it('ours reads a session h3 2.x split into chunks, and h3 2.x reads the chunks ours writes', async () => {
     const h3 = await startH3({ password: SECRET, name: NAME });
     const ours = await startOurs({ password: SECRET, name: NAME, seal: H3_V2_SEAL });
+    const big = { big: 'x'.repeat(9000) };
 
-    const written = await getJson(`${h3.origin}/write`, withData({ big: 'x'.repeat(5000) }));
-    const cookies = written.response.headers.getSetCookie().map((raw) => raw.split(';')[0]!);
+    const written = await getJson(`${h3.origin}/write`, withData(big));
+    const h3Cookies = written.response.headers.getSetCookie().map((raw) => raw.split(';')[0]!);
     // h3 2.x writes `name=__chunked__N` and the pieces as `name.1` ... `name.N`.
-    expect(cookies.length).toBeGreaterThan(2);
-    expect(cookies[0]).toMatch(new RegExp(`^${NAME}=__chunked__\\d+$`));
+    expect(h3Cookies[0]).toMatch(new RegExp(`^${NAME}=__chunked__\\d+$`));
+    const read = await getJson(`${ours.origin}/read`, { cookie: h3Cookies.join('; ') });
+    expect(read.body).toEqual(written.body);
+    expect(ours.rejections).toEqual([]);
 
-    const read = await getJson(`${ours.origin}/read`, { cookie: cookies.join('; ') });
-    expect(read.body.id).not.toBe(written.body.id);
-    expect(read.body.data).toEqual({});
-    expect(ours.rejections.map((r) => [r.source, r.error.code])).toEqual([
-      ['cookie', 'ERR_SEAL_INVALID'],
-    ]);
+    const oursWritten = await getJson(`${ours.origin}/write`, withData(big));
+    const ourSetCookies = oursWritten.response.headers.getSetCookie();
+    expect(ourSetCookies[0]).toMatch(new RegExp(`^${NAME}=__chunked__\\d+;`));
+    for (const header of ourSetCookies) expect(header.length).toBeLessThanOrEqual(4096);
+    const ourCookies = ourSetCookies.map((raw) => raw.split(';')[0]!).join('; ');
+    const readByH3 = await getJson(`${h3.origin}/read`, { cookie: ourCookies });
+    expect(readByH3.body).toEqual(oursWritten.body);
+  });
+});
+
+describe('legacySealFallback, as h3 2.x', () => {
+  it('with 8192 iterations, ours reads a 1-iteration cookie (vinxi, h3 1.x) and reseals it at 8192', async () => {
+    const vinxiLike = await startOurs({ password: SECRET, name: NAME });
+    const ours = await startOurs({ password: SECRET, name: NAME, seal: H3_V2_SEAL });
+    const h3 = await startH3({ password: SECRET, name: NAME });
+
+    const written = await getJson(`${vinxiLike.origin}/write`, withData(DATA));
+    const oldToken = onlySetCookie(written.response, NAME).value;
+    const read = await getJson(`${ours.origin}/read`, cookieHeader(oldToken));
+    expect(read.body).toEqual(written.body);
+    expect(ours.rejections).toEqual([]);
+    // Resealed at the first read, at 8192 iterations: h3 2.x reads it without its own fallback
+    // (it would rewrite a 1-iteration cookie).
+    const resealed = onlySetCookie(read.response, NAME).value;
+    expect(resealed).not.toBe(oldToken);
+    const readByH3 = await getJson(`${h3.origin}/read`, cookieHeader(resealed));
+    expect(readByH3.body).toEqual(written.body);
+    expect(setCookiesOf(readByH3.response, NAME)).toEqual([]);
+  });
+
+  it('legacySealFallback: false refuses a 1-iteration cookie', async () => {
+    const vinxiLike = await startOurs({ password: SECRET, name: NAME });
+    const strict = await startOurs({
+      password: SECRET,
+      name: NAME,
+      seal: H3_V2_SEAL,
+      legacySealFallback: false,
+    });
+    await expectRefusedByOurs(vinxiLike, strict, 'ERR_SEAL_UNSEAL_FAILED');
   });
 });

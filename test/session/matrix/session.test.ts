@@ -371,7 +371,7 @@ describe.each(hosts)('session matrix: $name', (host) => {
         label: 'oversized',
         scenario: 'defaults',
         code: 'ERR_COOKIE_TOO_LARGE',
-        make: () => Promise.resolve({ token: `Fe26.2**${'a'.repeat(20_000)}` }),
+        make: () => Promise.resolve({ token: `Fe26.2**${'a'.repeat(40_000)}` }),
       },
       {
         label: 'authentic but not a session',

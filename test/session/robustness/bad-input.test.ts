@@ -215,7 +215,7 @@ describe('bad cookies and session headers over HTTP (node adapter)', () => {
           },
         },
       ),
-      // Room for two 20 KB values: the engine, not node's 16 KB header limit, must refuse them.
+      // Room for two 40 KB values: the engine, not node's 16 KB header limit, must refuse them.
       { maxHeaderSize: 128 * 1024 },
     );
     server.server.on('clientError', (error) => clientErrors.push(error));
@@ -313,10 +313,10 @@ describe('bad cookies and session headers over HTTP (node adapter)', () => {
         'huge',
         () =>
           pick([
-            () => T + 'A'.repeat(20 * 1024 - T.length),
-            () => 'x'.repeat(20 * 1024),
-            () => `${T.slice(0, 100)}${'*'.repeat(20 * 1024)}`,
-            () => (T + '*').repeat(Math.ceil((20 * 1024) / T.length)),
+            () => T + 'A'.repeat(40 * 1024 - T.length),
+            () => 'x'.repeat(40 * 1024),
+            () => `${T.slice(0, 100)}${'*'.repeat(40 * 1024)}`,
+            () => (T + '*').repeat(Math.ceil((40 * 1024) / T.length)),
           ])(),
       ],
       [

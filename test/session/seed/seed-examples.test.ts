@@ -27,7 +27,7 @@ import {
   type Session,
 } from '../../../src/index.js';
 import { toNodeListener } from '../../../src/adapters/node.js';
-import type { EventHandler, HTTPEvent } from '../../../src/index.js';
+import type { AnyHTTPEvent, EventHandler, HTTPEvent } from '../../../src/index.js';
 import { listen, onlySetCookie, setCookiesOf, type RunningServer } from '../interop/harness.js';
 
 const sessionConfig = {
@@ -281,7 +281,11 @@ describe('the seed page examples, import changed to sealed-session', () => {
     expectTypeOf(clearSession).returns.toEqualTypeOf<Promise<void>>();
     expectTypeOf(sealSession).returns.toEqualTypeOf<Promise<string>>();
     expectTypeOf(unsealSession).returns.resolves.toExtend<Partial<Session>>();
-    expectTypeOf(clearSession).parameter(1).toEqualTypeOf<SessionConfig>();
+    // A full SessionConfig, in both forms: a partial one (`{ name }`) fails to compile.
+    expectTypeOf(clearSession).toBeCallableWith({} as AnyHTTPEvent, {} as SessionConfig);
+    expectTypeOf(clearSession).toBeCallableWith({} as SessionConfig);
+    // @ts-expect-error -- a config without a password is not a SessionConfig
+    expectTypeOf(clearSession).toBeCallableWith({} as AnyHTTPEvent, { name: 'h3' });
   });
 });
 

@@ -1,0 +1,90 @@
+/**
+ * The request a session function runs in when it is called without an event
+ * (`useSession(config)`, as vinxi allows). This package's adapters and middleware run each
+ * handler in an AsyncLocalStorage scope holding the request; inside Nitro and vinxi, the
+ * request comes from their own async context (unctx's `nitro-app`), read without
+ * importing either.
+ *
+ * AsyncLocalStorage is looked up at run time (a global, or `node:async_hooks` through
+ * `process.getBuiltinModule`), never imported, so the core loads on runtimes without it;
+ * there, calls without an event fail with a coded error that says what to do.
+ */
+import { SessionError } from '../errors.js';
+import type { RequestContext } from '../session/request-state.js';
+
+interface Storage<T> {
+  run<R>(store: T, callback: () => R): R;
+  getStore(): T | undefined;
+}
+
+type StorageConstructor = new <T>() => Storage<T>;
+
+interface RuntimeGlobals {
+  AsyncLocalStorage?: StorageConstructor;
+  process?: { getBuiltinModule?: (id: string) => { AsyncLocalStorage?: StorageConstructor } };
+  __unctx__?: { get(key: string): { tryUse(): { event?: unknown } | undefined } };
+}
+
+const runtime = globalThis as unknown as RuntimeGlobals;
+
+// One storage per process, shared by every copy of this package (an app may bundle one and
+// a dependency another), under a registered symbol.
+const STORAGE_KEY = Symbol.for('sealed-session.request-scope');
+
+function findStorage(): Storage<RequestContext> | undefined {
+  const shared = (runtime as unknown as Record<symbol, unknown>)[STORAGE_KEY] as
+    Storage<RequestContext> | undefined;
+  if (shared !== undefined) return shared;
+  let AsyncLocalStorage: StorageConstructor | undefined = runtime.AsyncLocalStorage;
+  if (AsyncLocalStorage === undefined) {
+    try {
+      AsyncLocalStorage = runtime.process?.getBuiltinModule?.('node:async_hooks').AsyncLocalStorage;
+    } catch {
+      AsyncLocalStorage = undefined;
+    }
+  }
+  if (AsyncLocalStorage === undefined) return undefined;
+  const storage = new AsyncLocalStorage<RequestContext>();
+  (runtime as unknown as Record<symbol, unknown>)[STORAGE_KEY] = storage;
+  return storage;
+}
+
+let storage: Storage<RequestContext> | null | undefined;
+
+function requestStorage(): Storage<RequestContext> | undefined {
+  if (storage === undefined) storage = findStorage() ?? null;
+  return storage ?? undefined;
+}
+
+/** Runs `callback` with `request` as the current request of event-less session calls. */
+export function runInRequestScope<R>(request: RequestContext, callback: () => R): R {
+  const scope = requestStorage();
+  return scope === undefined ? callback() : scope.run(request, callback);
+}
+
+/** The request of the current scope, set by this package's adapters, if any. */
+export function scopedRequest(): RequestContext | undefined {
+  return requestStorage()?.getStore();
+}
+
+/**
+ * The event of the current Nitro or vinxi request, if their async context is on. The
+ * context is looked up only inside a call (never at load), when Nitro has long made it.
+ */
+export function frameworkEvent(): unknown {
+  try {
+    return runtime.__unctx__?.get('nitro-app').tryUse()?.event;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error of an event-less call made outside any request. */
+export function noRequestInScope(): SessionError {
+  return new SessionError(
+    'ERR_EVENT_MISSING',
+    'No request is in scope for a call without an event: pass the event, or call from a ' +
+      "handler run by sealed-session's adapters or middleware, or from Nitro or vinxi with " +
+      'asyncContext enabled (server.experimental.asyncContext: true)',
+  );
+}
