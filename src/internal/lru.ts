@@ -51,6 +51,12 @@ export class LruCache<K, V> {
     this.#old.delete(key);
   }
 
+  /** Drops every entry. */
+  clear(): void {
+    this.#young = new Map();
+    this.#old = new Map();
+  }
+
   #promote(key: K, value: V): void {
     if (this.#young.size >= this.#generationSize) {
       this.#old = this.#young;

@@ -6,15 +6,24 @@
  *
  * Bytes are copied out and wiped from the pool as they are handed out, so no caller ever
  * sees bytes another caller received. Requests larger than the pool are filled directly.
+ *
+ * A pool lives in the JavaScript heap, so a copy of the heap (a startup snapshot) copies the
+ * bytes not yet handed out: `discard` drops them, for whoever knows such a copy was made.
  */
 export type RandomSource = (size: number) => Uint8Array;
 
+/** A {@link RandomSource} whose unused bytes can be dropped. */
+export interface RandomPool extends RandomSource {
+  /** Wipes and drops the bytes not yet handed out; the next request refills the pool. */
+  discard(): void;
+}
+
 const POOL_BYTES = 4096;
 
-export function createRandomPool(fill: (target: Uint8Array) => void): RandomSource {
+export function createRandomPool(fill: (target: Uint8Array) => void): RandomPool {
   let pool = new Uint8Array(0);
   let offset = 0;
-  return (size) => {
+  const take = (size: number): Uint8Array => {
     if (size > POOL_BYTES) {
       const out = new Uint8Array(size);
       // getRandomValues takes at most 65,536 bytes a call.
@@ -31,4 +40,10 @@ export function createRandomPool(fill: (target: Uint8Array) => void): RandomSour
     offset += size;
     return out;
   };
+  const discard = (): void => {
+    pool.fill(0);
+    pool = new Uint8Array(0);
+    offset = 0;
+  };
+  return Object.assign(take, { discard });
 }

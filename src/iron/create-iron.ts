@@ -11,12 +11,7 @@ import { encodeBase64url } from '../internal/base64url.js';
 import { equalStrings } from '../internal/constant-time.js';
 import { LruCache } from '../internal/lru.js';
 import { chain, toPromise, type MaybePromise } from '../internal/maybe-promise.js';
-import {
-  KEY_BYTES,
-  type BackendKey,
-  type CryptoBackend,
-  type KeyAlgorithm,
-} from './backend/types.js';
+import type { BackendKey, CryptoBackend, KeyAlgorithm } from './backend/types.js';
 import { MAC_PREFIX, decodedLength, parseToken } from './format.js';
 import { parseSafe, stringifyLossless } from './json.js';
 import {
@@ -26,6 +21,7 @@ import {
   type SealOptionsSub,
 } from './options.js';
 import {
+  assertSecretUsable,
   passwordForSeal,
   passwordForUnseal,
   type NormalizedPassword,
@@ -60,6 +56,18 @@ export interface Iron {
     password: PasswordInput,
     options?: SealOptionsInput,
   ): MaybePromise<unknown>;
+  /**
+   * Sets how many asynchronous derivations of unverified tokens' MAC keys may run at once
+   * (`IronLimits.unverifiedDerivations`); derivations already running go on.
+   *
+   * @throws SessionError `ERR_OPTIONS_INVALID` unless `limit` is a positive integer
+   */
+  setDerivationLimit(limit: number): void;
+  /**
+   * Random bytes from the backend's pool (refilled in each process started from a startup
+   * snapshot): the session layer makes its default ids from them.
+   */
+  randomBytes(size: number): Uint8Array;
 }
 
 /** Bounds of the engine's caches; every one is fixed, whatever the traffic. */
@@ -74,6 +82,11 @@ export interface IronLimits {
   readonly verifiedTokenLength: number;
   /** Derivations of unverified tokens' MAC keys shared while they run, per secret. */
   readonly sharedDerivations: number;
+  /**
+   * Asynchronous derivations of unverified tokens' MAC keys running at once, whatever the
+   * secret; a token that needs one more is refused with ERR_DERIVATION_LIMIT, not queued.
+   */
+  readonly unverifiedDerivations: number;
   /** A sealing salt (and its key) is reused for at most this many seals... */
   readonly saltReuseCount: number;
   /** ...and at most this many milliseconds. */
@@ -86,6 +99,11 @@ export const defaultLimits: IronLimits = Object.freeze({
   verifiedTokens: 1024,
   verifiedTokenLength: 4096,
   sharedDerivations: 64,
+  // Four times libuv's default thread pool (4 threads): enough to keep the pool busy, while
+  // fs, dns and zlib work queued behind forged tokens waits for at most about four rounds
+  // of derivations. Legitimate tokens rarely need one: keys of this process's own sealing
+  // salts are cached, a peer's salt is derived once, and parallel requests share a run.
+  unverifiedDerivations: 16,
   saltReuseCount: 10_000,
   saltReuseMs: 60_000,
 });
@@ -126,8 +144,22 @@ const invalidToken = (): SessionError =>
 const unsealFailed = (): SessionError =>
   new SessionError('ERR_SEAL_UNSEAL_FAILED', 'The token does not verify with this password');
 const expired = (): SessionError => new SessionError('ERR_SEAL_EXPIRED', 'The token has expired');
-const passwordInvalid = (rule: string): SessionError =>
-  new SessionError('ERR_PASSWORD_INVALID', `Invalid password: ${rule}`);
+const derivationLimited = (): SessionError =>
+  new SessionError(
+    'ERR_DERIVATION_LIMIT',
+    'Too many key derivations for unverified tokens are running; the token was not checked',
+  );
+
+/** Validates a derivation limit; the one rule for createIron's limits and the setter. */
+function checkDerivationLimit(limit: unknown): number {
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new SessionError(
+      'ERR_OPTIONS_INVALID',
+      'Invalid iron options: the derivation limit must be a positive integer',
+    );
+  }
+  return limit;
+}
 
 /** Creates the seal/unseal pair over `backend`, with its own bounded caches. */
 export function createIron(backend: CryptoBackend, limits: IronLimits = defaultLimits): Iron {
@@ -140,6 +172,9 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
   // lookup. A hit still needs the whole token to be equal (`verifiedToken`), so the cache
   // answers exactly as one keyed by the token would.
   const verified = new LruCache<string, VerifiedToken>(limits.verifiedTokens);
+  let derivationLimit = checkDerivationLimit(limits.unverifiedDerivations);
+  /** Asynchronous derivations of unverified tokens' MAC keys running now. */
+  let derivationsRunning = 0;
 
   function verifiedToken(token: string): VerifiedToken | undefined {
     if (token.length <= MAC_CHARS) return undefined;
@@ -156,25 +191,6 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
       cache.set(id, entry);
     }
     return entry;
-  }
-
-  /** Checks a secret against iron's rules for its use; throws ERR_PASSWORD_INVALID. */
-  function checkSecret(secret: RawPassword, algorithm: KeyAlgorithm, sub: SealOptionsSub): void {
-    if (typeof secret === 'string') {
-      if (secret.length < sub.minPasswordlength) {
-        throw passwordInvalid(
-          `a string password must have at least ${sub.minPasswordlength} characters`,
-        );
-      }
-    } else if (
-      algorithm === 'sha256' ? secret.length < 32 : secret.length !== KEY_BYTES[algorithm]
-    ) {
-      throw passwordInvalid(
-        algorithm === 'sha256'
-          ? 'a byte password must have at least 32 bytes'
-          : `a byte password for ${algorithm} must have exactly ${KEY_BYTES[algorithm]} bytes`,
-      );
-    }
   }
 
   // The last key used per algorithm, for string secrets: one session password and one
@@ -263,6 +279,12 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
    * PBKDF2 iterations) is shared while it runs: a page's parallel requests carrying one new
    * cookie derive its key once. At most `sharedDerivations` per secret; each entry leaves
    * when its derivation settles.
+   *
+   * Anyone can send tokens with fresh salts, each costing a derivation. Asynchronous ones
+   * run where other work waits for them (libuv's thread pool serves fs, dns and zlib too), so
+   * at most `derivationLimit` run at once; a token needing one more is refused at once, as
+   * a queue would only move the wait to every request behind it. Joining a running
+   * derivation costs nothing and is never refused; synchronous ones are cheap and uncapped.
    */
   function unverifiedMacKey(
     secret: RawPassword,
@@ -273,11 +295,22 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     const cacheKey = `sha256|${iterations}|${salt}`;
     const running = entry.deriving.get(cacheKey);
     if (running !== undefined) return running;
+    const derives = typeof secret === 'string';
+    if (
+      derives &&
+      iterations > backend.syncDerivationIterations &&
+      derivationsRunning >= derivationLimit
+    ) {
+      throw derivationLimited();
+    }
     const made = makeKey(secret, 'sha256', iterations, salt);
-    if (made instanceof Promise && entry.deriving.size < limits.sharedDerivations) {
-      entry.deriving.set(cacheKey, made);
+    if (made instanceof Promise) {
+      const shared = entry.deriving.size < limits.sharedDerivations;
+      if (shared) entry.deriving.set(cacheKey, made);
+      if (derives) derivationsRunning++;
       const settled = (): void => {
-        entry.deriving.delete(cacheKey);
+        if (shared) entry.deriving.delete(cacheKey);
+        if (derives) derivationsRunning--;
       };
       made.then(settled, settled);
     }
@@ -291,7 +324,7 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     sub: SealOptionsSub,
     now: number,
   ): { salt: string; key: MaybePromise<BackendKey> } {
-    checkSecret(secret, algorithm, sub);
+    assertSecretUsable(secret, algorithm, sub);
     if (typeof secret !== 'string') return { salt: '', key: keyFor(secret, algorithm, sub, '') };
     if (sub.salt !== undefined)
       return { salt: sub.salt, key: keyFor(secret, algorithm, sub, sub.salt) };
@@ -403,8 +436,8 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     if (encAlgorithm === 'aes-256-cbc' && decodedLength(parsed.ciphertext) % 16 !== 0)
       throw invalidToken();
     const pw = passwordForUnseal(password, parsed.passwordId);
-    checkSecret(pw.integrity, 'sha256', options.integrity);
-    checkSecret(pw.encryption, encAlgorithm, options.encryption);
+    assertSecretUsable(pw.integrity, 'sha256', options.integrity);
+    assertSecretUsable(pw.encryption, encAlgorithm, options.encryption);
     // A string secret needs the salt to derive its key; a token without one cannot verify.
     if (
       (typeof pw.integrity === 'string' && parsed.hmacSalt === '') ||
@@ -445,6 +478,16 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     );
   }
 
+  // A startup snapshot copies this heap into every process started from it. Backend keys
+  // hold platform handles no snapshot can carry, and processes sharing a copied sealing salt
+  // would seal under the same salt: each such process starts with empty caches.
+  backend.beforeSnapshot?.(() => {
+    secrets.clear();
+    byteSecrets.clear();
+    verified.clear();
+    lastKeys.clear();
+  });
+
   return {
     backend: backend.name,
     seal: (object, password, options) =>
@@ -454,6 +497,10 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     unseal: (token, password, options) =>
       toPromise(() => guard(() => unsealNow(token, password, options))),
     unsealEager: (token, password, options) => guard(() => unsealNow(token, password, options)),
+    setDerivationLimit(limit) {
+      derivationLimit = checkDerivationLimit(limit);
+    },
+    randomBytes: (size) => backend.randomBytes(size),
   };
 }
 

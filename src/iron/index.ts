@@ -29,6 +29,30 @@ export { SessionError, isSessionError, type SessionErrorCode } from '../errors.j
 export const backend: 'node' | 'web' = iron.backend;
 
 /**
+ * Sets how many key derivations for tokens not yet verified may run at once, for the whole
+ * process (`seal`, `unseal` and sessions share one engine). Default: 16.
+ *
+ * A token whose salts this process has no key for needs a PBKDF2 derivation before its MAC
+ * can be checked, and anyone can send such tokens. Derivations that run off the calling
+ * thread are the ones counted: on node:crypto, those of more than 100 iterations (they use
+ * libuv's thread pool, shared with fs, dns and zlib); on WebCrypto, all of them. A token
+ * that would need one more derivation past the limit is refused at once with
+ * `ERR_DERIVATION_LIMIT` instead of waiting; sessions treat it as a request without a
+ * token. Requests carrying a token whose derivation is already running join it without
+ * counting again, and sealing, keys already derived and synchronous derivations are never
+ * limited.
+ *
+ * Raise it with the thread pool (`UV_THREADPOOL_SIZE`); lower it to keep more of the pool
+ * for other work. Derivations already running go on when the limit drops.
+ *
+ * @param limit - a positive integer
+ * @throws SessionError `ERR_OPTIONS_INVALID` when `limit` is not a positive integer
+ */
+export function setDerivationLimit(limit: number): void {
+  iron.setDerivationLimit(limit);
+}
+
+/**
  * Seals `object` into an Fe26.2 token: JSON, AES-256-CBC (or AES-128-CTR), HMAC-SHA256.
  *
  * @param object - any value JSON represents faithfully
@@ -56,7 +80,7 @@ export function seal(
  * @returns the sealed value
  * @throws SessionError `ERR_SEAL_INVALID`, `ERR_SEAL_UNSEAL_FAILED`, `ERR_SEAL_EXPIRED`,
  *   `ERR_PASSWORD_NOT_FOUND`, `ERR_PASSWORD_INVALID`, `ERR_OPTIONS_INVALID`, `ERR_DATA_INVALID`,
- *   `ERR_CRYPTO`
+ *   `ERR_DERIVATION_LIMIT` (see {@link setDerivationLimit}), `ERR_CRYPTO`
  */
 export function unseal(
   token: string,

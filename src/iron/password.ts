@@ -1,4 +1,11 @@
+/**
+ * Iron's password shapes (a secret, `{ id, secret }`, `{ id, encryption, integrity }`, a map
+ * of those by id), how seal and unseal pick one, and the one definition of the rules a
+ * secret must follow for the options in use.
+ */
 import { SessionError } from '../errors.js';
+import { KEY_BYTES, type KeyAlgorithm } from './backend/types.js';
+import type { ResolvedOptions, SealOptionsSub } from './options.js';
 
 /** A secret: a string of at least 32 characters, or key bytes. */
 export type RawPassword = string | Uint8Array;
@@ -162,4 +169,61 @@ export function passwordForUnseal(password: PasswordInput, tokenId: string): Nor
 
 function notFound(): SessionError {
   return new SessionError('ERR_PASSWORD_NOT_FOUND', 'No password for the id of this token');
+}
+
+/**
+ * Checks one secret against iron's rules for its use: a string needs at least
+ * `minPasswordlength` characters; bytes are the key itself, so an integrity key needs at
+ * least 32 bytes and an encryption key exactly the algorithm's key size. The one definition
+ * of these rules: the engine applies it on every seal and unseal, {@link assertPasswordUsable}
+ * to a whole configuration up front.
+ *
+ * @throws SessionError `ERR_PASSWORD_INVALID` naming the rule, never the secret
+ */
+export function assertSecretUsable(
+  secret: RawPassword,
+  algorithm: KeyAlgorithm,
+  sub: SealOptionsSub,
+): void {
+  if (typeof secret === 'string') {
+    if (secret.length < sub.minPasswordlength) {
+      throw invalid(`a string password must have at least ${sub.minPasswordlength} characters`);
+    }
+  } else if (algorithm === 'sha256') {
+    if (secret.length < KEY_BYTES.sha256) {
+      throw invalid(`a byte password must have at least ${KEY_BYTES.sha256} bytes`);
+    }
+  } else if (secret.length !== KEY_BYTES[algorithm]) {
+    throw invalid(
+      `a byte password for ${algorithm} must have exactly ${KEY_BYTES[algorithm]} bytes`,
+    );
+  }
+}
+
+/**
+ * Checks that `password` can seal and unseal under `options`: its shape, and every secret it
+ * holds (each entry of a map, the encryption and the integrity part of each) against
+ * {@link assertSecretUsable}. No secret of a password that passes is refused later by a
+ * seal or an unseal under the same options, so callers can check once, when a configuration
+ * is made, instead of failing at the first request. (Which entry of a map seals is
+ * `passwordForSeal`'s business.)
+ *
+ * @param password - any shape `seal` and `unseal` accept
+ * @param options - the options the password will be used with (from `resolveOptions`)
+ * @throws SessionError `ERR_PASSWORD_INVALID` naming the rule broken, never the secret
+ */
+export function assertPasswordUsable(password: PasswordInput, options: ResolvedOptions): void {
+  const given: unknown = password;
+  if (given === undefined || given === null || given === '') {
+    throw invalid('a password is required');
+  }
+  const entries: [string | undefined, unknown][] = isPasswordMap(given)
+    ? Object.entries(given)
+    : [[undefined, given]];
+  if (entries.length === 0) throw invalid('a password map must not be empty');
+  for (const [id, entry] of entries) {
+    const normalized = normalizePassword(entry, id);
+    assertSecretUsable(normalized.encryption, options.encryption.algorithm, options.encryption);
+    assertSecretUsable(normalized.integrity, 'sha256', options.integrity);
+  }
 }

@@ -3,15 +3,8 @@
  * breaks fails at the first call with an error naming the rule, never at the first write.
  */
 import { SessionError } from '../errors.js';
-import type { SealOptionsInput } from '../iron/options.js';
-import { resolveOptions } from '../iron/options.js';
-import {
-  isPasswordMap,
-  normalizePassword,
-  passwordForSeal,
-  type PasswordInput,
-  type RawPassword,
-} from '../iron/password.js';
+import { resolveOptions, type ResolvedOptions, type SealOptionsInput } from '../iron/options.js';
+import { assertPasswordUsable, passwordForSeal, type PasswordInput } from '../iron/password.js';
 import { compileCookie, type CookieTemplate } from '../cookie/session-cookie.js';
 import { validatePurpose } from './purpose.js';
 import type { CookieOptions, SessionConfig, SessionRejection } from './types.js';
@@ -44,7 +37,8 @@ export interface ResolvedConfig {
   readonly sessionHeader: false | string;
   /** iron options, one frozen object so the engine's per-options cache always hits. */
   readonly seal: SealOptionsInput;
-  readonly generateId: () => string;
+  /** Makes session ids; undefined for the engine's default (a random UUID v4). */
+  readonly generateId: (() => string) | undefined;
   readonly onInvalidToken: ((rejection: SessionRejection) => void) | undefined;
   /** What the tokens are for (sealed into each). */
   readonly purpose: string;
@@ -141,26 +135,18 @@ function invalid(rule: string): SessionError {
   return new SessionError('ERR_CONFIG_INVALID', `Invalid session config: ${rule}`);
 }
 
-function checkSecret(secret: RawPassword): void {
-  if (secret.length < MIN_PASSWORD_LENGTH) {
-    throw new SessionError(
-      'ERR_PASSWORD_INVALID',
-      `Invalid session config: password must have at least ${MIN_PASSWORD_LENGTH} characters (or bytes)`,
-    );
-  }
-}
-
-/** Checks every secret the configuration holds, so a weak one fails at the first call. */
-function checkPassword(password: unknown): string {
+/**
+ * Checks every secret the configuration holds against iron's rules for its seal options
+ * (one definition, in the iron layer), so a password the engine cannot seal or unseal with
+ * fails at the first call, not at the first write.
+ *
+ * @returns the password id new tokens are sealed with
+ */
+function checkPassword(password: unknown, options: ResolvedOptions): string {
   if (password === undefined || password === null || password === '') {
     throw new SessionError('ERR_PASSWORD_INVALID', 'Invalid session config: password is required');
   }
-  const entries = isPasswordMap(password) ? Object.entries(password) : [['', password] as const];
-  for (const [id, entry] of entries) {
-    const normalized = normalizePassword(entry, id === '' ? undefined : id);
-    checkSecret(normalized.encryption);
-    checkSecret(normalized.integrity);
-  }
+  assertPasswordUsable(password as PasswordInput, options);
   return passwordForSeal(password as PasswordInput).id;
 }
 
@@ -296,7 +282,6 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
   if (cached !== undefined) return cached;
   refuseUnknownKeys(input, CONFIG_KEYS, '');
 
-  const sealingPasswordId = checkPassword(config.password);
   const name = config.name ?? DEFAULT_NAME;
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
     throw invalid("name must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)");
@@ -325,7 +310,8 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
   if (generateId !== undefined && typeof generateId !== 'function') {
     throw invalid('generateId must be a function');
   }
-  const randomSource = config.crypto ?? globalThis.crypto;
+  // h3's `crypto` option; without it the engine makes ids from the crypto backend's pool.
+  const randomSource = config.crypto;
   const onInvalidToken: unknown = config.onInvalidToken;
   if (onInvalidToken !== undefined && typeof onInvalidToken !== 'function') {
     throw invalid('onInvalidToken must be a function');
@@ -348,6 +334,7 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
   });
   // Fails fast on bad iron options, not at the first write.
   const ironOptions = resolveOptions(seal);
+  const sealingPasswordId = checkPassword(config.password, ironOptions);
   // h3 2.x retries at 1 iteration when the integrity key takes more (its own default is
   // 8192): tokens of h3 1.x and vinxi keep working across the switch.
   const legacySeal =
@@ -374,7 +361,8 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     sessionHeader,
     seal,
     generateId:
-      (config.generateId as (() => string) | undefined) ?? (() => randomSource.randomUUID()),
+      (config.generateId as (() => string) | undefined) ??
+      (randomSource === undefined ? undefined : () => randomSource.randomUUID()),
     onInvalidToken: config.onInvalidToken,
     purpose,
     acceptUnboundTokens: acceptUnbound,

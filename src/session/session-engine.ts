@@ -208,8 +208,13 @@ function enqueue<R>(state: SessionState, operation: () => Promise<R>): Promise<R
 
 /** A session engine over `parts`: tests pass their own clock; the package uses the default. */
 export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
-  const { now } = parts;
-  const codec = createTokenCodec(parts.iron, now);
+  const { now, iron } = parts;
+  const codec = createTokenCodec(iron, now);
+
+  /** A new session id: the config's generator, else a random UUID v4. */
+  function newId(config: ResolvedConfig): string {
+    return config.generateId?.() ?? uuidV4(iron.randomBytes(16));
+  }
 
   /** Keeps `event.context.sessions[name]` what h3 keeps there: the request's session. */
   function publish(request: RequestContext, name: string, session: Session | undefined): void {
@@ -231,7 +236,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     state.sealedWithOldPassword = false;
     state.legacySeal = false;
     state.flash = undefined;
-    return { id: config.generateId(), createdAt: now(), data: {} };
+    return { id: newId(config), createdAt: now(), data: {} };
   }
 
   function refuse(
@@ -501,7 +506,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     return queuedWrite(request, config, async (resolved, state, generation) => {
       const current = await load(request, resolved, state);
       if (state.generation !== generation) return current as Session<T>;
-      const next: Session = { id: resolved.generateId(), createdAt: now(), data: current.data };
+      const next: Session = { id: newId(resolved), createdAt: now(), data: current.data };
       if (!(await write(request, resolved, state, next, state.flash, generation))) {
         return current as Session<T>;
       }
@@ -604,6 +609,26 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     },
   };
   return engine;
+}
+
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, byte) =>
+  byte.toString(16).padStart(2, '0'),
+);
+
+/**
+ * A UUID v4 (RFC 9562 §5.4) from 16 random bytes: what `crypto.randomUUID()` returns, made
+ * from the crypto backend's pool, which a process started from a startup snapshot refills
+ * (Node's own randomUUID keeps a cache that such processes would share).
+ */
+function uuidV4(bytes: Uint8Array): string {
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  let out = '';
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out += '-';
+    out += HEX[bytes[i]!]!;
+  }
+  return out;
 }
 
 /** The engine of the public API: the package's iron instance and the system clock. */

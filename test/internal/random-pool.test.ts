@@ -1,3 +1,7 @@
+/**
+ * The random pool: one fill serves many small requests, handed-out bytes are wiped and never
+ * handed out twice, large requests bypass it, and `discard` drops what is left.
+ */
 import { describe, expect, it } from 'vitest';
 import { createRandomPool } from '../../src/internal/random-pool.js';
 
@@ -49,6 +53,28 @@ describe('createRandomPool', () => {
     expect(random(5000)).toHaveLength(5000);
     expect(random(70_000)).toHaveLength(70_000);
     expect(calls).toEqual([5000, 65_536, 70_000 - 65_536]);
+  });
+
+  it('discard wipes the unused bytes and makes the next request refill', () => {
+    const { calls, fill } = countingSource();
+    let pool: Uint8Array | undefined;
+    const random = createRandomPool((target) => {
+      pool = target;
+      fill(target);
+    });
+    const before = random(16);
+    const dropped = pool;
+    random.discard();
+    expect(dropped?.every((byte) => byte === 0)).toBe(true);
+    const after = random(16);
+    expect(calls).toEqual([4096, 4096]);
+    expect(pool).not.toBe(dropped);
+    expect(Buffer.from(after).equals(Buffer.from(before))).toBe(false);
+    // Discarding an empty or spent pool is harmless.
+    createRandomPool(fill).discard();
+    random.discard();
+    random.discard();
+    expect(random(16)).toHaveLength(16);
   });
 
   it('works with the real sources (node:crypto and WebCrypto)', async () => {

@@ -178,3 +178,31 @@ describe('session engine: the write queue', () => {
     expect(manager.data).toEqual({ kept: true });
   });
 });
+
+describe('session engine: configuration checked at the first call', () => {
+  it('a byte password the engine cannot seal with (64 bytes for aes-256-cbc) fails at the first read, not at the first write', async () => {
+    const { engine } = engineWithClock();
+    const config: SessionConfig = { password: new Uint8Array(64).fill(7) };
+    await expect(engine.getSession(fakeRequest().request, config)).rejects.toMatchObject({
+      code: 'ERR_PASSWORD_INVALID',
+      message: expect.stringMatching(/exactly 32 bytes/) as unknown,
+    });
+    // 32 bytes is the AES-256 key itself: it seals and reads back.
+    const good: SessionConfig = { password: new Uint8Array(32).fill(7) };
+    const { request, setCookies } = fakeRequest();
+    await engine.updateSession(request, good, { ok: true });
+    expect((await engine.unsealSession(good, tokenIn(setCookies())!)).data).toEqual({ ok: true });
+  });
+
+  it('default session ids are random UUID v4s from the crypto backend', async () => {
+    const { engine } = engineWithClock();
+    const { config } = configWith();
+    const ids = new Set<string>();
+    for (let i = 0; i < 50; i++)
+      ids.add((await engine.getSession(fakeRequest().request, config)).id);
+    expect(ids.size).toBe(50);
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+  });
+});

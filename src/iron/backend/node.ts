@@ -13,11 +13,27 @@ import {
 } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { promisify } from 'node:util';
+import { startupSnapshot } from 'node:v8';
 import { createRandomPool } from '../../internal/random-pool.js';
 import { NodeAesKey } from './node-aes.js';
 import { KEY_BYTES, type CryptoBackend, type KeyAlgorithm } from './types.js';
 
 const randomBytes = createRandomPool((target) => randomFillSync(target));
+
+/*
+ * A startup snapshot (`node --build-snapshot`) copies the builder's heap into every process
+ * started from it, the pool's unused bytes included: each such process must draw its own.
+ */
+if (startupSnapshot.isBuildingSnapshot()) {
+  startupSnapshot.addDeserializeCallback(() => {
+    randomBytes.discard();
+  });
+}
+
+/** Runs `callback` just before the heap is written into the startup snapshot being built. */
+function beforeSnapshot(callback: () => void): void {
+  if (startupSnapshot.isBuildingSnapshot()) startupSnapshot.addSerializeCallback(callback);
+}
 
 /**
  * Keys needing more PBKDF2 iterations than this are derived on libuv's thread pool. Below,
@@ -44,6 +60,8 @@ function importDerived(raw: Buffer, algorithm: KeyAlgorithm): KeyObject | NodeAe
 export const nodeBackend: CryptoBackend = {
   name: 'node',
   randomBytes,
+  syncDerivationIterations: SYNC_PBKDF2_MAX_ITERATIONS,
+  beforeSnapshot,
   deriveKey(password: string, salt: string, iterations: number, algorithm: KeyAlgorithm) {
     const size = KEY_BYTES[algorithm];
     if (iterations <= SYNC_PBKDF2_MAX_ITERATIONS) {

@@ -1,3 +1,7 @@
+/**
+ * What the Fe26.2 engine needs from a crypto platform (node:crypto, WebCrypto), and the key
+ * sizes of iron's algorithms.
+ */
 import type { MaybePromise } from '../../internal/maybe-promise.js';
 
 /** The iron algorithm a key is for; it fixes the key length and how the key is used. */
@@ -19,6 +23,18 @@ export interface CryptoBackend {
   readonly name: 'node' | 'web';
   /** Cryptographically strong random bytes. */
   randomBytes(size: number): Uint8Array;
+  /**
+   * `deriveKey` answers synchronously up to this many iterations and with a promise above
+   * (0: always a promise). The engine needs to know before it asks, to refuse a derivation
+   * past its limit instead of starting it.
+   */
+  readonly syncDerivationIterations: number;
+  /**
+   * Where the heap can be written into a startup snapshot that new processes start from
+   * (Node's `--build-snapshot`), registers `callback` to run just before it is written.
+   * Absent where there are no such snapshots; a no-op unless one is being built.
+   */
+  beforeSnapshot?(callback: () => void): void;
   /** PBKDF2-HMAC-SHA1(password UTF-8, salt = UTF-8 of the salt text), imported for `algorithm`. */
   deriveKey(
     password: string,

@@ -114,6 +114,8 @@ export function createWebBackend({ aesInJsUpToBytes }: WebBackendOptions): Crypt
   return {
     name: 'web',
     randomBytes,
+    // crypto.subtle answers every derivation with a promise.
+    syncDerivationIterations: 0,
     async deriveKey(password, salt, iterations, algorithm) {
       const base = await subtle().importKey('raw', encoder.encode(password), 'PBKDF2', false, [
         'deriveBits',

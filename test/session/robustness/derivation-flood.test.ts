@@ -1,0 +1,291 @@
+/**
+ * A flood of forged session cookies against a node:http server sealing with h3 2.x's options
+ * (8192 PBKDF2 iterations). Each forged token names fresh salts, so checking it needs a key
+ * derivation on libuv's thread pool, which fs, dns and zlib share. Uncapped, a few hundred
+ * such requests queue their derivations ahead of every file read of the process; with the
+ * engine's cap, reads stay prompt, a valid session keeps working, nothing fails with a 5xx,
+ * and the tokens refused at the cap reach `onInvalidToken` as ERR_DERIVATION_LIMIT.
+ *
+ * The server runs on this thread. The flooding client and the file reader run in worker
+ * threads of the same process: they share its thread pool (the reader's reads wait behind
+ * the server's derivations exactly as the server's own would) but not its event loop, so
+ * the reads measure the pool, not the server's loop busy parsing hundreds of requests at
+ * once, which costs the same with or without the cap.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toNodeListener } from '../../../src/adapters/node.js';
+import { eventHandler, useSession, type SessionConfig } from '../../../src/index.js';
+import { listen, type RunningServer } from '../interop/harness.js';
+
+const PASSWORD = 'flood_test_password_of_at_least_32_characters';
+const NAME = 'h3';
+/** h3 2.x's seal options. */
+const SEAL = { encryption: { iterations: 8192 }, integrity: { iterations: 8192 } };
+const FORGED = 400;
+const VALID_DATA = { user: 'valid', n: 7 };
+/**
+ * Longest read of a small file allowed during the flood, generous enough for a loaded
+ * two-core machine. With the cap, each of a read's few thread-pool operations waits behind
+ * at most the capped derivations; without it, a read can wait behind most of the flood's
+ * hundreds, well past this bound.
+ */
+const READ_BOUND_MS = 800;
+
+interface Reply {
+  readonly status: number;
+  readonly body: string;
+}
+
+const codes: string[] = [];
+const handlerErrors: unknown[] = [];
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => {
+  unhandled.push(reason);
+};
+
+let server: RunningServer;
+let agent: Agent;
+let dir = '';
+let smallFile = '';
+let validCookie = '';
+
+const config: SessionConfig = {
+  password: PASSWORD,
+  name: NAME,
+  seal: SEAL,
+  onInvalidToken: ({ error }) => {
+    codes.push(error.code);
+  },
+};
+
+function get(path: string, cookie?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${server.origin}${path}`,
+      { agent, headers: cookie === undefined ? {} : { cookie } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+function base64urlChars(count: number): string {
+  let out = '';
+  for (const byte of randomBytes(count)) out += BASE64URL.charAt(byte & 63);
+  return out;
+}
+
+/** A well-formed token with fresh random salts, IV, ciphertext and MAC. */
+function forged(): string {
+  const salt = (): string => randomBytes(32).toString('hex');
+  return `Fe26.2**${salt()}*${base64urlChars(22)}*${base64urlChars(64)}**${salt()}*${base64urlChars(43)}`;
+}
+
+/** The reader (a worker): reads the small file over and over until told to stop. */
+const READER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { readFile } = require('node:fs/promises');
+const { performance } = require('node:perf_hooks');
+const stop = new Int32Array(workerData.stop);
+(async () => {
+  const durations = [];
+  parentPort.postMessage('ready');
+  while (Atomics.load(stop, 0) === 0) {
+    const start = performance.now();
+    await readFile(workerData.file);
+    durations.push(performance.now() - start);
+  }
+  parentPort.postMessage(durations);
+})();
+`;
+
+/** Starts the reader; `stop` ends it and gives every read's duration, in milliseconds. */
+async function startReader(): Promise<{ stop: () => Promise<number[]> }> {
+  const flag = new SharedArrayBuffer(4);
+  const reader = new Worker(READER, { eval: true, workerData: { file: smallFile, stop: flag } });
+  const message = (): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      reader.once('message', resolve);
+      reader.once('error', reject);
+    });
+  expect(await message()).toBe('ready');
+  return {
+    stop: async () => {
+      const durations = message();
+      Atomics.store(new Int32Array(flag), 0, 1);
+      const result = (await durations) as number[];
+      await reader.terminate();
+      return result;
+    },
+  };
+}
+
+/**
+ * The flooding client (a worker). It opens one connection per token first, then writes every
+ * request in the same turn, so the server reads them as one burst (as from many machines),
+ * not at the pace connections are set up. Raw HTTP/1.1; says 'sent', then answers each
+ * response's status and body.
+ */
+const FLOOD_CLIENT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { connect } = require('node:net');
+const { port, name, tokens } = workerData;
+const open = (token) =>
+  new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => resolve({ socket, token }));
+    socket.once('error', reject);
+  });
+const send = ({ socket, token }) =>
+  new Promise((resolve) => {
+    const chunks = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', (error) => resolve({ status: 0, body: String(error) }));
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const status = Number(/^HTTP\\/1\\.1 (\\d{3})/.exec(text)?.[1] ?? 0);
+      resolve({ status, body: text.slice(text.indexOf('\\r\\n\\r\\n') + 4) });
+    });
+    socket.write('GET / HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nCookie: ' + name + '=' + token +
+      '\\r\\nConnection: close\\r\\n\\r\\n');
+  });
+Promise.all(tokens.map(open))
+  .then((sockets) => {
+    const replies = Promise.all(sockets.map(send));
+    parentPort.postMessage('sent');
+    return replies;
+  })
+  .then((replies) => parentPort.postMessage(replies));
+`;
+
+interface FloodResult {
+  readonly reads: number[];
+  readonly forged: Reply[];
+  readonly valid: Reply[];
+}
+
+/**
+ * Sends FORGED forged cookies at once while the reader reads; the valid session sends a
+ * request every few milliseconds from the burst until the flood is answered.
+ */
+async function flood(): Promise<FloodResult> {
+  const tokens = Array.from({ length: FORGED }, forged);
+  const reader = await startReader();
+  const port = Number(new URL(server.origin).port);
+  const client = new Worker(FLOOD_CLIENT, { eval: true, workerData: { port, name: NAME, tokens } });
+  const flooding = { answered: false };
+  const forgedReplies = new Promise<Reply[]>((resolve, reject) => {
+    client.on('message', (message: unknown) => {
+      if (message !== 'sent') resolve(message as Reply[]);
+    });
+    client.once('error', reject);
+  });
+  await new Promise<void>((resolve, reject) => {
+    client.once('message', () => {
+      resolve();
+    });
+    client.once('error', reject);
+  });
+  const validReplies: Promise<Reply>[] = [];
+  const validRequests = (async () => {
+    while (!flooding.answered || validReplies.length < 5) {
+      validReplies.push(get('/', validCookie));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  const forgedDone = await forgedReplies;
+  flooding.answered = true;
+  await validRequests;
+  await client.terminate();
+  return { reads: await reader.stop(), forged: forgedDone, valid: await Promise.all(validReplies) };
+}
+
+describe('a flood of forged tokens at 8192 iterations (node adapter)', () => {
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled);
+    dir = await mkdtemp(join(tmpdir(), 'sealed-session-flood-'));
+    smallFile = join(dir, 'small.txt');
+    await writeFile(smallFile, 'a small file\n');
+    agent = new Agent({ keepAlive: false, maxSockets: Infinity });
+    server = await listen(
+      toNodeListener(
+        eventHandler(async (event) => {
+          const session = await useSession(event, config);
+          if (event.path === '/init') await session.update(VALID_DATA);
+          return { id: session.id, data: session.data };
+        }),
+        {
+          onError: (error) => {
+            handlerErrors.push(error);
+          },
+        },
+      ),
+    );
+    const init = await new Promise<string[]>((resolve, reject) => {
+      request(`${server.origin}/init`, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          resolve(res.headers['set-cookie'] ?? []);
+        });
+      })
+        .on('error', reject)
+        .end();
+    });
+    const line = init.find((cookie) => cookie.startsWith(`${NAME}=`));
+    expect(line).toBeDefined();
+    validCookie = line!.split(';')[0]!;
+  });
+
+  afterAll(async () => {
+    agent.destroy();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+    process.off('unhandledRejection', onUnhandled);
+  });
+
+  it(`${FORGED} forged cookies at once: reads stay prompt, the valid session works, no 5xx`, async () => {
+    const idleReader = await startReader();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const idle = await idleReader.stop();
+    const result = await flood();
+    const slowest = Math.max(...result.reads);
+    console.info(
+      `[derivation-flood] small-file read: idle max ${Math.max(...idle).toFixed(1)} ms; ` +
+        `during the flood max ${slowest.toFixed(1)} ms over ${result.reads.length} reads; ` +
+        `valid-session requests: ${result.valid.length}; ` +
+        `refused at the limit: ${codes.filter((code) => code === 'ERR_DERIVATION_LIMIT').length}/${FORGED}`,
+    );
+
+    expect(slowest).toBeLessThan(READ_BOUND_MS);
+    for (const reply of result.valid) {
+      expect(reply.status).toBe(200);
+      expect((JSON.parse(reply.body) as { data: unknown }).data).toEqual(VALID_DATA);
+    }
+    for (const reply of result.forged) {
+      // No 5xx, nor any other failure: each forged token gets a fresh, empty session.
+      expect(reply.status).toBe(200);
+      expect((JSON.parse(reply.body) as { data: unknown }).data).toEqual({});
+    }
+    expect(codes).toContain('ERR_DERIVATION_LIMIT');
+    expect(codes).toHaveLength(FORGED);
+    expect(new Set(codes)).toEqual(new Set(['ERR_DERIVATION_LIMIT', 'ERR_SEAL_UNSEAL_FAILED']));
+    expect(handlerErrors).toEqual([]);
+    expect(unhandled).toEqual([]);
+  });
+});
