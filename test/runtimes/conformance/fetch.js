@@ -250,7 +250,7 @@ export async function run(modules, input = {}) {
       ['tampered MAC', `h3=${tamper(token, 7)}`, 'cookie:ERR_SEAL_UNSEAL_FAILED'],
       ['tampered ciphertext', `h3=${tamper(token, 4)}`, 'cookie:ERR_SEAL_UNSEAL_FAILED'],
       ['truncated', `h3=${token.slice(0, -5)}`, 'cookie:ERR_SEAL_INVALID'],
-      ['oversized', `h3=${token}${'A'.repeat(20000)}`, 'cookie:ERR_COOKIE_TOO_LARGE'],
+      ['oversized', `h3=${token}${'A'.repeat(40000)}`, 'cookie:ERR_COOKIE_TOO_LARGE'],
     ];
     for (const [what, cookie, reason] of bad) {
       const response = await call('/', { cookie });
