@@ -117,7 +117,7 @@ function pairedRatio(samples, other, scenario) {
   return median(ours.map((value, round) => value / samples[other][scenario][round]));
 }
 
-/** Prints the table and the targets of issue 3. */
+/** Prints the table and the HTTP targets the benchmark checks (see README, Benchmarks). */
 export function reportHttp({ results, samples }, log = console.log) {
   const cpu = (v) => (v === undefined ? '' : v.toFixed(1));
   log(

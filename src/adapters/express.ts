@@ -44,15 +44,15 @@ export function sessionMiddleware(
   options: SessionMiddlewareOptions = {},
 ): (req: NodeRequestLike, res: NodeResponseLike, next: (error?: unknown) => void) => void {
   const saveUninitialized = options.saveUninitialized ?? true;
+  const asyncContext = options.asyncContext === true;
   return (req, res, next) => {
     const request = createRequestContext(nodeTransport(req, res));
     sessionEngine.useSession(request, config, saveUninitialized).then((manager) => {
       (req as RequestWithSession).session = manager;
-      // The rest of the chain runs in the request's scope: session calls without the event
-      // (useSession(config), with any config) find this request.
-      runInRequestScope(request, () => {
-        next();
-      });
+      // With asyncContext, the rest of the chain runs in the request's scope: session calls
+      // without the event (useSession(config), with any config) find this request.
+      if (asyncContext) runInRequestScope(request, next);
+      else next();
     }, next);
   };
 }

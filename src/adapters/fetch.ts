@@ -67,6 +67,14 @@ function withHeaders(response: Response, headers: Headers): Response {
 export interface WebHandlerOptions {
   /** Called with an error a handler threw; the response is a 500. @default console.error */
   readonly onError?: ((error: unknown, event: HTTPEvent) => void) | undefined;
+  /**
+   * Run each handler in an AsyncLocalStorage scope of its request, so the session functions
+   * also work without the event (`useSession(config)`, as vinxi allows). Off by default, as
+   * in vinxi and Nitro: on Node 20 and 22 an active AsyncLocalStorage slows every promise of
+   * the process (see README, "Calls without the event").
+   * @default false
+   */
+  readonly asyncContext?: boolean | undefined;
 }
 
 /**
@@ -85,12 +93,14 @@ export function toWebHandler(
     ((error: unknown) => {
       console.error(error);
     });
+  const asyncContext = options.asyncContext === true;
   return async (request) => {
     const event = new FetchEvent(request);
     let value: unknown;
     try {
-      // The handler runs in the request's scope: session calls without the event find it.
-      value = await runInRequestScope(event[kRequest], () => handler(event));
+      value = await (asyncContext
+        ? runInRequestScope(event[kRequest], () => handler(event))
+        : handler(event));
     } catch (error) {
       event.responded = true;
       onError(error, event);

@@ -33,6 +33,7 @@ export function sessionMiddleware<T extends SessionDataT = SessionDataT>(
   options: SessionMiddlewareOptions = {},
 ): MiddlewareHandler<SessionEnv<T>> {
   const saveUninitialized = options.saveUninitialized ?? true;
+  const asyncContext = options.asyncContext === true;
   return async (c, next) => {
     let cookies: string[] = [];
     let applied = false;
@@ -45,8 +46,9 @@ export function sessionMiddleware<T extends SessionDataT = SessionDataT>(
     };
     const request = createRequestContext(transport);
     c.set('session', await sessionEngine.useSession<T>(request, config, saveUninitialized));
-    // The handler runs in the request's scope: session calls without the event find it.
-    await runInRequestScope(request, next);
+    // With asyncContext, the handler runs in the request's scope: session calls without
+    // the event find it.
+    await (asyncContext ? runInRequestScope(request, next) : next());
     applied = true;
     if (cookies.length === 0) return;
     // A cookie the handler set itself wins over the session's for the same cookie, as on

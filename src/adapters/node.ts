@@ -48,6 +48,14 @@ export interface NodeListenerOptions {
    * @default console.error
    */
   readonly onError?: ((error: unknown, event: HTTPEvent) => void) | undefined;
+  /**
+   * Run each handler in an AsyncLocalStorage scope of its request, so the session functions
+   * also work without the event (`useSession(config)`, as vinxi allows). Off by default, as
+   * in vinxi and Nitro: on Node 20 and 22 an active AsyncLocalStorage slows every promise of
+   * the process (see README, "Calls without the event").
+   * @default false
+   */
+  readonly asyncContext?: boolean | undefined;
 }
 
 /** Writes a handler's value; only a `Response` needs a promise (its body is read). */
@@ -94,6 +102,7 @@ export function toNodeListener(
     ((error: unknown) => {
       console.error(error);
     });
+  const asyncContext = options.asyncContext === true;
   return (req, res) => {
     const event = new NodeEvent(req, res);
     const fail = (error: unknown): void => {
@@ -107,8 +116,9 @@ export function toNodeListener(
       }
     };
     try {
-      // The handler runs in the request's scope: session calls without the event find it.
-      const result = runInRequestScope(event[kRequest], () => handler(event));
+      const result = asyncContext
+        ? runInRequestScope(event[kRequest], () => handler(event))
+        : handler(event);
       if (result instanceof Promise) {
         result.then((value) => send(event, value)).catch(fail);
       } else {

@@ -83,8 +83,8 @@ export function frameworkEvent(): unknown {
 export function noRequestInScope(): SessionError {
   return new SessionError(
     'ERR_EVENT_MISSING',
-    'No request is in scope for a call without an event: pass the event, or call from a ' +
-      "handler run by sealed-session's adapters or middleware, or from Nitro or vinxi with " +
-      'asyncContext enabled (server.experimental.asyncContext: true)',
+    'No request is in scope for a call without an event: pass the event, or turn on ' +
+      "asyncContext in sealed-session's adapter or middleware options (toNodeListener(handler, " +
+      '{ asyncContext: true })), or in Nitro or vinxi (server.experimental.asyncContext: true)',
   );
 }

@@ -162,4 +162,12 @@ export interface SessionMiddlewareOptions {
    * @default true
    */
   readonly saveUninitialized?: boolean | undefined;
+  /**
+   * Run each handler in an AsyncLocalStorage scope of its request, so the session functions
+   * also work without the event (`useSession(config)`, as vinxi allows). Off by default, as
+   * in vinxi and Nitro: on Node 20 and 22 an active AsyncLocalStorage slows every promise of
+   * the process (see README, "Calls without the event").
+   * @default false
+   */
+  readonly asyncContext?: boolean | undefined;
 }

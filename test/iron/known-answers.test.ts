@@ -9,7 +9,7 @@ import type { SealOptionsInput } from '../../src/iron/options.js';
 import * as iron from '../../src/iron/index.js';
 import { BYTES_32, PASSWORD, backends, fields, hapi, type PeerPassword } from './helpers.js';
 
-// From @hapi/iron's test suite (DESIGN.md §2.1).
+// From @hapi/iron's own test suite: a public vector every Fe26.2 implementation must open.
 const VECTOR_OBJECT = { a: 1, b: 2, c: [3, 4, 5], d: { e: 'f' } };
 const VECTOR_TOKEN =
   'Fe26.2**0cdd607945dd1dffb7da0b0bf5f1a7daa6218cbae14cac51dcbd91fb077aeb5b*aOZLCKLhCt0D5IU1qLTtYw*g0ilNDlQ3TsdFUqJCqAm9iL7Wa60H7eYcHL_5oP136TOJREkS3BzheDC1dlxz5oJ**05b8943049af490e913bbc3a2485bee2aaf7b823f4c41d0ff0b7c168371a3772*R8yscVdTBRMdsoVbdDiFmUL8zb-c3PQLGJn4Y8C-AqI';

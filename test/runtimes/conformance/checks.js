@@ -1,7 +1,7 @@
 // What every conformance module uses to run named checks, in plain ESM so each runtime
 // (Node, Bun, Deno, workerd's bundle) loads it as it is.
 
-/** Fe26.2 token grammar (DESIGN.md §2.1): eight `*`-separated fields. */
+/** Fe26.2 token grammar: eight `*`-separated fields. */
 export const TOKEN_SHAPE =
   /^Fe26\.2\*\w*\*[0-9a-f]*\*[\w-]{22}\*[\w-]+\*\d*\*[0-9a-f]*\*[\w-]{43}$/;
 

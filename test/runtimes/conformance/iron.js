@@ -11,7 +11,7 @@
 
 import { TOKEN_SHAPE, assert, assertDeepEqual, createReport, describeError } from './checks.js';
 
-/** @hapi/iron's published vector (DESIGN.md §2.1). */
+/** @hapi/iron's published test vector. */
 const HAPI_PASSWORD = 'some_not_random_password_that_is_also_long_enough';
 const HAPI_OBJECT = { a: 1, b: 2, c: [3, 4, 5], d: { e: 'f' } };
 const HAPI_TOKEN =

@@ -4,7 +4,7 @@
  * with the same password and session name, read each other's cookies (and session-header
  * tokens): same id, createdAt and data, in both directions, with password ids and maxAge.
  *
- * What h3 1.x itself cannot do is pinned too (DESIGN.md §2.3 #2): it passes the password
+ * What h3 1.x itself cannot do is pinned too (it cannot unseal with password maps): it passes the password
  * to iron-webcrypto 1.x, which seals with `{ id, secret }` but cannot unseal with it (it
  * looks the token's id up as a key of the password object), and which unseals with a map
  * `{ v1: secret }` but cannot seal with one. So h3 is given `{ id, secret }` to write and a

@@ -1,5 +1,5 @@
 /**
- * The session behaviour of issue 3 §2, written once and run over real HTTP against every
+ * The session behaviour every host must show, written once and run over real HTTP against every
  * host (h3's describeMatrix): node, fetch, h3 1.x, h3 2.x, Express, Hono.
  *
  * Middleware hosts (Express, Hono) expose the session only as the manager their middleware
