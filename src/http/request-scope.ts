@@ -49,11 +49,15 @@ function findStorage(): Storage<RequestContext> | undefined {
   return storage;
 }
 
-let storage: Storage<RequestContext> | null | undefined;
+let storage: Storage<RequestContext> | undefined;
 
+/**
+ * The storage, found at first use. Not finding one is not remembered: an app may set
+ * `globalThis.AsyncLocalStorage` after this module loaded (workerd with `nodejs_als`).
+ */
 function requestStorage(): Storage<RequestContext> | undefined {
-  if (storage === undefined) storage = findStorage() ?? null;
-  return storage ?? undefined;
+  storage ??= findStorage();
+  return storage;
 }
 
 /** Runs `callback` with `request` as the current request of event-less session calls. */

@@ -214,6 +214,9 @@ export function deleteSessionCookie(
   const { cookie } = config;
   if (cookie === false) return;
   assertWritable(transport);
+  // A clear need not have read the session: count the chunks the request carries, so
+  // none of them outlives the session in the browser.
+  state.requestChunks = Math.max(state.requestChunks, requestChunkCount(transport, config));
   transport.setCookie(serializeDeletion(config.name, cookie), {
     name: config.name,
     domain: cookie.domain,
@@ -221,4 +224,19 @@ export function deleteSessionCookie(
   });
   deleteChunks(transport, config, state, 1);
   state.writtenChunks = 0;
+}
+
+/**
+ * How many chunks of the session cookie the request carries: the main cookie's count
+ * when it is a valid one, and past it every consecutive chunk cookie present.
+ */
+function requestChunkCount(transport: SessionTransport, config: ResolvedConfig): number {
+  const header = transport.getRequestHeader('cookie');
+  if (header === undefined) return 0;
+  const cookies = readCookieMap(header);
+  const main = cookies.get(config.name) ?? '';
+  const countText = main.startsWith(CHUNKED_PREFIX) ? main.slice(CHUNKED_PREFIX.length) : '';
+  let count = /^\d{1,3}$/.test(countText) ? Math.min(Number(countText), MAX_CHUNKS) : 0;
+  while (count < MAX_CHUNKS && cookies.has(chunkName(config.name, count + 1))) count++;
+  return count;
 }

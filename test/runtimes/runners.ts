@@ -52,6 +52,11 @@ export interface ConformanceJob {
   readonly input?: unknown;
   /** Milliseconds before the runtime is stopped. @default 50_000 */
   readonly timeoutMs?: number;
+  /**
+   * workerd only: compatibility flags of the worker, e.g. `['nodejs_compat']`. @default []
+   * (the package must work without any).
+   */
+  readonly compatibilityFlags?: readonly string[];
 }
 
 /** What came back. */
@@ -280,7 +285,8 @@ export const runInDeno: Runner = cliRunner('deno', (dir) => ({
 /**
  * workerd through Miniflare: entries/worker.js and the package bundled by esbuild for the
  * workerd conditions (platform neutral, so a stray `node:` import fails the build), then
- * one request dispatched to it. No `nodejs_compat`: the package must not need it.
+ * one request dispatched to it. No compatibility flags unless the job names some: the
+ * package must not need `nodejs_compat`.
  */
 export const runInWorkerd: Runner = async (job) => {
   const started = performance.now();
@@ -290,12 +296,15 @@ export const runInWorkerd: Runner = async (job) => {
     const scriptPath = join(dir, 'worker.bundle.js');
     await bundleForWorkerd({ entry: join(dir, 'worker.js'), outfile: scriptPath, workingDir: dir });
     const mf = new Miniflare({
-      modules: true,
-      scriptPath,
+      // The bundle is the one module, named here: Miniflare then does not scan it for
+      // imports, and leaves a job's import of a computed specifier (a `node:` module
+      // under a compatibility flag) to workerd, which refuses it when the flag is off.
+      modules: [{ type: 'ESModule', path: scriptPath }],
       // Module names are paths relative to this root; the default (cwd) lies outside the
       // scratch directory and workerd refuses names with `..`.
       modulesRoot: dir,
       compatibilityDate: COMPATIBILITY_DATE,
+      compatibilityFlags: [...(job.compatibilityFlags ?? [])],
     });
     try {
       const response = await withTimeout(

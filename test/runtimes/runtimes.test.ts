@@ -211,3 +211,121 @@ describe('runtime conformance of sealed-session/fetch with the session API (buil
     );
   }
 });
+
+// --- Calls without the event inside toWebHandler --------------------------------------------
+
+const EVENTLESS_CONFORMANCE = fileURLToPath(new URL('./conformance/eventless.js', import.meta.url));
+const EVENTLESS_SUBJECTS = ['sealed-session', 'sealed-session/fetch', 'sealed-session/iron'];
+
+interface EventlessCase {
+  readonly runtime: 'node' | 'bun' | 'deno' | 'workerd';
+  /** workerd's compatibility flags. */
+  readonly flags?: readonly string[];
+  /** The app puts node:async_hooks' AsyncLocalStorage on globalThis before any request. */
+  readonly globalAsyncLocalStorage?: boolean;
+  /** Whether event-less calls find the request ('scope') or reject ('missing'). */
+  readonly expect: 'scope' | 'missing';
+  /** How the runtime offers AsyncLocalStorage without an import, as the package finds it. */
+  readonly storage: string;
+  /** Checks the conformance module runs in this case. Pinned, so none silently stops. */
+  readonly checks: number;
+  readonly title: string;
+}
+
+const GET_BUILTIN = "process.getBuiltinModule('node:async_hooks')";
+
+const eventlessCases: readonly EventlessCase[] = [
+  { runtime: 'node', expect: 'scope', storage: GET_BUILTIN, checks: 9, title: 'node' },
+  { runtime: 'bun', expect: 'scope', storage: GET_BUILTIN, checks: 9, title: 'bun' },
+  { runtime: 'deno', expect: 'scope', storage: GET_BUILTIN, checks: 9, title: 'deno' },
+  {
+    runtime: 'workerd',
+    flags: ['nodejs_compat'],
+    expect: 'scope',
+    storage: GET_BUILTIN,
+    checks: 9,
+    title: 'workerd with nodejs_compat',
+  },
+  {
+    // nodejs_als makes node:async_hooks importable, but offers neither a global nor
+    // `process`: the package, which imports nothing, finds no AsyncLocalStorage.
+    runtime: 'workerd',
+    flags: ['nodejs_als'],
+    expect: 'missing',
+    storage: 'none',
+    checks: 8,
+    title: 'workerd with nodejs_als alone',
+  },
+  {
+    runtime: 'workerd',
+    flags: ['nodejs_als'],
+    globalAsyncLocalStorage: true,
+    expect: 'scope',
+    storage: 'globalThis.AsyncLocalStorage',
+    checks: 9,
+    title: 'workerd with nodejs_als and AsyncLocalStorage put on globalThis by the app',
+  },
+  {
+    runtime: 'workerd',
+    flags: [],
+    expect: 'missing',
+    storage: 'none',
+    checks: 8,
+    title: 'workerd without compatibility flags',
+  },
+];
+
+interface EventlessConformanceResult extends ConformanceResult {
+  storage: string;
+}
+
+describe('calls without the event inside toWebHandler (built package)', () => {
+  beforeAll(() => {
+    for (const subject of EVENTLESS_SUBJECTS) assertBuilt(subject);
+  });
+
+  for (const testCase of eventlessCases) {
+    const outcome =
+      testCase.expect === 'scope'
+        ? 'event-less calls write, read back and clear a session'
+        : 'event-less calls reject with ERR_EVENT_MISSING while the event form works';
+    it(
+      `${testCase.title}: ${outcome}`,
+      async () => {
+        const run = await runners[testCase.runtime]({
+          conformance: EVENTLESS_CONFORMANCE,
+          subject: EVENTLESS_SUBJECTS,
+          input: {
+            expect: testCase.expect,
+            globalAsyncLocalStorage: testCase.globalAsyncLocalStorage === true,
+          },
+          ...(testCase.flags === undefined ? {} : { compatibilityFlags: testCase.flags }),
+        });
+        const result = asConformanceResult<EventlessConformanceResult>(run.result, {
+          storage: expect.any(String) as unknown,
+        });
+        console.info(
+          `[runtimes] event-less ${testCase.title} (${result.runtime}): storage ${result.storage}, ` +
+            `${result.passed} passed, ${result.failed} failed, ${Math.round(run.durationMs)} ms`,
+        );
+
+        expectEveryCheckPassed(result);
+        expect(result.passed).toBe(testCase.checks);
+        expect(result.storage).toBe(testCase.storage);
+        expect(result.backend).toBe(expectedBackend[testCase.runtime]);
+        if (testCase.expect === 'scope') {
+          // A session sealed by an event-less call opens in Node with the same password.
+          const opened = await unsealSession(
+            undefined,
+            { password: 'eventless_conformance_password_of_32_chars_or_more' },
+            result.runtimeToken,
+          );
+          expect(opened.data).toEqual({ value: 'here', count: 2 });
+        } else {
+          expect(result.runtimeToken).toBe('');
+        }
+      },
+      RUNTIME_TIMEOUT_MS,
+    );
+  }
+});
