@@ -32,4 +32,9 @@ export interface CookieOptions {
    * need no encoding (they are cookie-safe), so the default leaves them as they are.
    */
   readonly encode?: ((value: string) => string) | undefined;
+  /**
+   * h3 2.x's serializer for non-string cookie values. Accepted for drop-in configs and
+   * unused: a session token is already a string.
+   */
+  readonly stringify?: ((value: unknown) => string) | undefined;
 }

@@ -30,7 +30,7 @@ export interface ResolvedConfig {
   readonly cookie: false | Readonly<CookieOptions>;
   /** Longest value of one cookie before the session is split into chunks. */
   readonly chunkMaxLength: number;
-  /** `cookie.encode`, applied to each cookie value written. */
+  /** `cookie.encode`, applied to each cookie value written (`cookie.stringify` needs none). */
   readonly encodeValue: ((value: string) => string) | undefined;
   /** The session cookie's prepared Set-Cookie header (undefined when `cookie` is false). */
   readonly cookieTemplate: CookieTemplate | undefined;
@@ -105,6 +105,7 @@ const COOKIE_KEYS: ReadonlySet<string> = new Set([
   'maxAge',
   'chunkMaxLength',
   'encode',
+  'stringify',
 ]);
 
 /** iron's options and those of its two keys. */
@@ -198,11 +199,9 @@ function resolveValueOptions(cookie: unknown): {
     return { chunkMaxLength: DEFAULT_CHUNK_MAX_LENGTH, encodeValue: undefined };
   }
   const { chunkMaxLength, encode } = cookie as CookieOptions;
-  if (
-    chunkMaxLength !== undefined &&
-    (!Number.isInteger(chunkMaxLength) || chunkMaxLength < 1 || chunkMaxLength > 4096)
-  ) {
-    throw invalid('cookie.chunkMaxLength must be a whole number from 1 to 4096');
+  if (chunkMaxLength !== undefined && (!Number.isInteger(chunkMaxLength) || chunkMaxLength < 1)) {
+    // Above 4096 it is accepted, as h3 2.x does: no Set-Cookie passes 4096 bytes anyway.
+    throw invalid('cookie.chunkMaxLength must be a positive whole number');
   }
   if (encode !== undefined && typeof encode !== 'function') {
     throw invalid('cookie.encode must be a function');
@@ -220,6 +219,7 @@ function resolveCookie(name: string, cookie: unknown): false | Readonly<CookieOp
   const attributes = withoutUndefined(cookie);
   delete attributes.chunkMaxLength;
   delete attributes.encode;
+  delete attributes.stringify;
   const merged: CookieOptions = { ...DEFAULT_COOKIE, ...attributes };
   const { sameSite, path, domain, maxAge } = merged;
   if (![undefined, true, false, 'lax', 'strict', 'none'].includes(sameSite)) {

@@ -374,8 +374,18 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     saveNew: boolean,
   ): Promise<Session> {
     const session = await load(request, resolved, state);
-    if (state.autoWrite === undefined && shouldWrite(state, resolved, saveNew, now()) !== false) {
-      const written = updateSession(request, config);
+    const reason =
+      state.autoWrite === undefined ? shouldWrite(state, resolved, saveNew, now()) : false;
+    if (reason !== false) {
+      // A renewal (not a new session) that comes after the response head went out (a
+      // streaming response) waits for a later request: the read itself must not fail.
+      const written =
+        reason === 'new-session'
+          ? updateSession(request, config)
+          : updateSession(request, config).catch((error: unknown) => {
+              if (!isSessionError(error, 'ERR_HEADERS_SENT')) throw error;
+              return session;
+            });
       state.autoWrite = written;
       const done = (): void => {
         if (state.autoWrite === written) state.autoWrite = undefined;
