@@ -6,8 +6,8 @@
  * this package's adapters or middleware, or by Nitro or vinxi with async context on, the
  * event may be left out, as vinxi allows.
  */
-import type { AnyHTTPEvent } from './http/event.js';
-import { currentRequestContext, requestContextOf } from './http/resolve.js';
+import type { AnyHTTPEvent } from './host/event.js';
+import { currentRequestContext, requestContextOf } from './host/resolve.js';
 import type { RequestContext } from './session/request-state.js';
 import { sessionEngine as engine } from './session/session-engine.js';
 import type {
@@ -220,8 +220,8 @@ export function takeFlash<V>(...args: unknown[]): Promise<V | undefined> {
   );
 }
 
-export { eventHandler, defineEventHandler, type EventHandler } from './http/handler.js';
-export type { HTTPEvent, AnyHTTPEvent, H3EventLike, H3V2EventLike } from './http/event.js';
+export { eventHandler, defineEventHandler, type EventHandler } from './handler/handler.js';
+export type { HTTPEvent, AnyHTTPEvent, H3EventLike, H3V2EventLike } from './host/event.js';
 export type {
   CookieOptions,
   FlashDataT,

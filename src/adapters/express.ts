@@ -3,9 +3,9 @@
  * manager on `req.session`.
  */
 import { SessionError } from '../errors.js';
-import type { NodeRequestLike, NodeResponseLike } from '../http/host-types.js';
-import { runInRequestScope } from '../http/request-scope.js';
-import { nodeTransport } from '../http/transports.js';
+import type { NodeRequestLike, NodeResponseLike } from '../host/host-types.js';
+import { runInRequestScope } from '../host/request-scope.js';
+import { nodeTransport } from '../host/transports.js';
 import { createRequestContext } from '../session/request-state.js';
 import { sessionEngine } from '../session/session-engine.js';
 import type {

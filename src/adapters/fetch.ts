@@ -3,11 +3,11 @@
  * Deno, Cloudflare Workers, and any fetch-style server.
  */
 import { mergeSetCookies } from '../cookie/set-cookie.js';
-import { kRequest, type HTTPEvent } from '../http/event.js';
+import { kRequest, type HTTPEvent } from '../host/event.js';
 import { createRequestContext, type RequestContext } from '../session/request-state.js';
-import { toResponseParts, type EventHandler } from '../http/handler.js';
-import { runInRequestScope } from '../http/request-scope.js';
-import { headersTransport, putSetCookies } from '../http/transports.js';
+import { toResponseParts, type EventHandler } from '../handler/handler.js';
+import { runInRequestScope } from '../host/request-scope.js';
+import { headersTransport, putSetCookies } from '../host/transports.js';
 
 class FetchEvent implements HTTPEvent {
   readonly context: Record<string, unknown> = {};
@@ -121,5 +121,5 @@ export function toWebHandler(
   };
 }
 
-export type { HTTPEvent } from '../http/event.js';
-export { eventHandler, defineEventHandler, type EventHandler } from '../http/handler.js';
+export type { HTTPEvent } from '../host/event.js';
+export { eventHandler, defineEventHandler, type EventHandler } from '../handler/handler.js';

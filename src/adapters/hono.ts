@@ -2,12 +2,11 @@
  * `sealed-session/hono`: Hono middleware; handlers read the session with `c.get('session')`.
  */
 import type { MiddlewareHandler } from 'hono';
-import { mergeSetCookies, replaceSetCookie } from '../cookie/set-cookie.js';
-import { runInRequestScope } from '../http/request-scope.js';
-import { putSetCookies } from '../http/transports.js';
+import { mergeSetCookies } from '../cookie/set-cookie.js';
+import { runInRequestScope } from '../host/request-scope.js';
+import { collectingTransport, putSetCookies } from '../host/transports.js';
 import { createRequestContext } from '../session/request-state.js';
 import { sessionEngine } from '../session/session-engine.js';
-import type { SessionTransport } from '../session/transport.js';
 import type {
   SessionConfig,
   SessionDataT,
@@ -35,21 +34,13 @@ export function sessionMiddleware<T extends SessionDataT = SessionDataT>(
   const saveUninitialized = options.saveUninitialized ?? true;
   const asyncContext = options.asyncContext === true;
   return async (c, next) => {
-    let cookies: string[] = [];
-    let applied = false;
-    const transport: SessionTransport = {
-      getRequestHeader: (name) => c.req.header(name),
-      setCookie(header, identity) {
-        cookies = replaceSetCookie(cookies, header, identity);
-      },
-      headersSent: () => applied,
-    };
-    const request = createRequestContext(transport);
+    const collected = collectingTransport((name) => c.req.header(name));
+    const request = createRequestContext(collected.transport);
     c.set('session', await sessionEngine.useSession<T>(request, config, saveUninitialized));
     // With asyncContext, the handler runs in the request's scope: session calls without
     // the event find it.
     await (asyncContext ? runInRequestScope(request, next) : next());
-    applied = true;
+    const cookies = collected.take();
     if (cookies.length === 0) return;
     // A cookie the handler set itself wins over the session's for the same cookie, as on
     // the node and fetch adapters.

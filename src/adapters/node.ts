@@ -5,12 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Buffer } from 'node:buffer';
 import { mergeSetCookies } from '../cookie/set-cookie.js';
-import { kRequest, type HTTPEvent } from '../http/event.js';
+import { kRequest, type HTTPEvent } from '../host/event.js';
 import { createRequestContext, type RequestContext } from '../session/request-state.js';
-import type { EventHandler } from '../http/handler.js';
-import { toResponseParts } from '../http/handler.js';
-import { runInRequestScope } from '../http/request-scope.js';
-import { nodeTransport, setCookiesOf } from '../http/transports.js';
+import type { EventHandler } from '../handler/handler.js';
+import { toResponseParts } from '../handler/handler.js';
+import { runInRequestScope } from '../host/request-scope.js';
+import { nodeTransport, setCookiesOf } from '../host/transports.js';
 
 class NodeEvent implements HTTPEvent {
   readonly context: Record<string, unknown> = {};
@@ -130,5 +130,5 @@ export function toNodeListener(
   };
 }
 
-export type { HTTPEvent } from '../http/event.js';
-export { eventHandler, defineEventHandler, type EventHandler } from '../http/handler.js';
+export type { HTTPEvent } from '../host/event.js';
+export { eventHandler, defineEventHandler, type EventHandler } from '../handler/handler.js';

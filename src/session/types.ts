@@ -1,3 +1,8 @@
+/**
+ * The session layer's public types, under h3's names where h3 has them (`Session`,
+ * `SessionConfig`, `SessionData`, `SessionUpdate`, `SessionManager`), so h3 users migrate by
+ * changing an import.
+ */
 import type { SessionError } from '../errors.js';
 import type { SealOptionsInput } from '../iron/options.js';
 import type { PasswordInput } from '../iron/password.js';

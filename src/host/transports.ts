@@ -1,3 +1,9 @@
+/**
+ * The host port's transports: how the session engine reads a request header and sets a
+ * cookie on each kind of host. Node's req/res (node:http, Express, h3 1.x), fetch Headers
+ * (the fetch adapter, h3 2.x), and a collecting one for hosts that build the response after
+ * the handler (Hono).
+ */
 import { replaceSetCookie, type CookieIdentity } from '../cookie/set-cookie.js';
 import type { SessionTransport } from '../session/transport.js';
 import type {
@@ -43,6 +49,37 @@ export function headersTransport(
       if (errorResponse !== undefined) writeSetCookie(errorResponse, header, identity);
     },
     headersSent,
+  };
+}
+
+/** A transport whose cookies are collected, and what it collected. */
+export interface CollectingTransport {
+  readonly transport: SessionTransport;
+  /** The Set-Cookie headers collected, one per cookie; later writes fail (headers sent). */
+  take(): string[];
+}
+
+/**
+ * Transport for hosts that build the response after the handler (Hono): cookies are
+ * collected during the request and applied once, by the adapter, when the handler is done.
+ */
+export function collectingTransport(
+  getRequestHeader: (name: string) => string | undefined,
+): CollectingTransport {
+  let cookies: string[] = [];
+  let taken = false;
+  return {
+    transport: {
+      getRequestHeader,
+      setCookie(header, identity) {
+        cookies = replaceSetCookie(cookies, header, identity);
+      },
+      headersSent: () => taken,
+    },
+    take() {
+      taken = true;
+      return cookies;
+    },
   };
 }
 

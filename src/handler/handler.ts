@@ -1,4 +1,9 @@
-import type { HTTPEvent } from './event.js';
+/**
+ * The small handler framework behind `toNodeListener` and `toWebHandler`: `eventHandler`,
+ * and how a handler's return value becomes a response, as in h3. Express and Hono bring
+ * their own.
+ */
+import type { HTTPEvent } from '../host/event.js';
 
 /**
  * A request handler: receives the event, returns (or resolves to) the response value: a

@@ -1,3 +1,7 @@
+/**
+ * The event types: the event this package's adapters hand to handlers (`HTTPEvent`), and
+ * the shapes of h3 1.x and h3 2.x events the session functions accept.
+ */
 import type { RequestContext } from '../session/request-state.js';
 import type { NodeRequestLike, NodeResponseLike } from './host-types.js';
 
