@@ -1,3 +1,7 @@
+/**
+ * The port the session engine sees a host through: read a request header, set a cookie,
+ * know whether the response head went out. Implemented in src/host/transports.ts.
+ */
 import type { CookieIdentity } from '../cookie/set-cookie.js';
 
 /**
