@@ -7,22 +7,66 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 
+/**
+ * The parts of the result files read here, as iron.mjs, iron-workerd.mjs and http.mjs
+ * write them.
+ *
+ * @typedef {import('./iron.mjs').CaseId} CaseId
+ * @typedef {import('./iron.mjs').LibraryId} LibraryId
+ * @typedef {{ cpu: string, cores: number, os: string, node: string }} Machine
+ * @typedef {{ machine: Machine, date: string, config: { rounds: number },
+ *   libraries: Array<{ id: string, name: string }>,
+ *   results: Record<CaseId, Record<LibraryId, { opsPerSec: number }>>,
+ *   ratios: Record<CaseId, import('./iron.mjs').RatioRows>,
+ *   targets: Array<{ pass: boolean, library: string, case: string, target: number,
+ *     versus: string, actual: number }> }} IronReport
+ * @typedef {{ result: Record<'ours' | 'iwc1', { seal: number, unseal: number }>,
+ *   ratios: { seal: number, unseal: number } }} WorkerdReport
+ * @typedef {{ date: string, config: { rounds: number, connections: number, pipelining: number },
+ *   results: Record<string, import('./http.mjs').ServerResult>,
+ *   targets: import('./http.mjs').HttpTarget[] }} HttpReport
+ * @typedef {{ iron: IronReport, workerd: WorkerdReport, http: HttpReport,
+ *   names: Record<string, string> }} Rendered - what render read, for readmeSection
+ * @typedef {{ label: string, value: number, ours: boolean }} Row - one bar
+ */
+
 const root = new URL('../', import.meta.url);
+/**
+ * @param {string} path - from the repository's root
+ * @returns {any} the parsed JSON, typed by the caller
+ */
 const read = (path) => JSON.parse(readFileSync(new URL(path, root), 'utf8'));
+/** @param {unknown} text */
 const escape = (text) =>
   String(text).replace(
     /[&<>"]/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c],
+    // The pattern matches only the four keys, so the lookup always finds one.
+    (c) =>
+      /** @type {string} */ (
+        /** @type {Record<string, string>} */ ({
+          '&': '&amp;',
+          '<': '&lt;',
+          '>': '&gt;',
+          '"': '&quot;',
+        })[c]
+      ),
   );
+/** @param {number} n */
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
-/** One horizontal bar chart on a log scale (the values span three orders of magnitude). */
+/**
+ * One horizontal bar chart on a log scale (the values span three orders of magnitude).
+ *
+ * @param {{ x: number, y: number, width: number, title: string, unit: string, rows: Row[] }}
+ *   spec
+ */
 function panel({ x, y, width, title, unit, rows }) {
   const barHeight = 16;
   const gap = 6;
   const labelWidth = 230;
   const max = Math.max(...rows.map((r) => r.value));
   const min = Math.min(...rows.map((r) => r.value), max / 1000);
+  /** @param {number} v */
   const scale = (v) =>
     ((Math.log10(v) - Math.log10(min / 2)) / (Math.log10(max) - Math.log10(min / 2))) *
     (width - labelWidth - 140);
@@ -38,17 +82,34 @@ function panel({ x, y, width, title, unit, rows }) {
   return { svg: out, height: 14 + rows.length * (barHeight + gap) + 26 };
 }
 
+/**
+ * Draws docs/benchmarks.svg from the last results.
+ *
+ * @returns {Rendered}
+ */
 export function render() {
+  /** @type {IronReport} */
   const iron = read('bench/results/iron.json');
+  /** @type {WorkerdReport} */
   const workerd = read('bench/results/iron-workerd.json');
+  /** @type {HttpReport} */
   const http = read('bench/results/http.json');
   const names = Object.fromEntries(iron.libraries.map((l) => [l.id, l.name]));
+  /**
+   * @param {CaseId} caseId
+   * @returns {Row[]}
+   */
   const ironRows = (caseId) =>
     Object.entries(iron.results[caseId]).map(([id, r]) => ({
-      label: names[id],
+      // Every library with results is listed in `libraries`.
+      label: /** @type {string} */ (names[id]),
       value: r.opsPerSec,
       ours: id.startsWith('ss-'),
     }));
+  /**
+   * @param {import('./http.mjs').Scenario} scenario
+   * @returns {Row[]}
+   */
   const httpRows = (scenario) =>
     Object.entries(http.results).map(([name, r]) => ({
       label: name,
@@ -99,8 +160,13 @@ export function render() {
   return { iron, workerd, http, names };
 }
 
+/** @param {number | undefined} micros */
 const cpu = (micros) => (micros === undefined ? '–' : micros.toFixed(1));
 
+/**
+ * @param {number} a
+ * @param {number} b
+ */
 function ratio(a, b) {
   return `${(a / b).toFixed(1)}×`;
 }
@@ -108,6 +174,8 @@ function ratio(a, b) {
 /**
  * What the "minimal" row is, with sealed-session (node) divided by it in this run: the
  * ratios against iron-webcrypto move with how busy the machine is; this one barely does.
+ *
+ * @param {IronReport} iron
  */
 function yardstickNote(iron) {
   const minimal = iron.ratios.seal['ss-node'].minimal;
@@ -124,7 +192,11 @@ function yardstickNote(iron) {
   ];
 }
 
-/** The README section: tables of the last run, the targets, and the chart. */
+/**
+ * The README section: tables of the last run, the targets, and the chart.
+ *
+ * @param {Rendered} rendered
+ */
 export function readmeSection({ iron, workerd, http, names }) {
   const m = iron.machine;
   const lines = [];
@@ -141,7 +213,7 @@ export function readmeSection({ iron, workerd, http, names }) {
     '| library | seal | unseal, fresh token | unseal, same token |',
     '| --- | ---: | ---: | ---: |',
   );
-  for (const id of Object.keys(iron.results.seal)) {
+  for (const id of /** @type {LibraryId[]} */ (Object.keys(iron.results.seal))) {
     lines.push(
       `| ${names[id]} | ${fmt(iron.results.seal[id].opsPerSec)} | ${fmt(iron.results.unsealFresh[id].opsPerSec)} | ${fmt(iron.results.unsealRepeat[id].opsPerSec)} |`,
     );
@@ -172,7 +244,8 @@ export function readmeSection({ iron, workerd, http, names }) {
     '| server | read | ÷ | CPU µs | write | ÷ | CPU µs |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
-  const ours = http.results['sealed-session'];
+  // The benchmark always measures sealed-session itself.
+  const ours = /** @type {import('./http.mjs').ServerResult} */ (http.results['sealed-session']);
   for (const [name, r] of Object.entries(http.results)) {
     lines.push(
       `| ${name} | ${fmt(r.read)} | ${ratio(ours.read, r.read)} | ${cpu(r.readCpu)} | ${fmt(r.write)} | ${ratio(ours.write, r.write)} | ${cpu(r.writeCpu)} |`,
@@ -201,6 +274,11 @@ export function readmeSection({ iron, workerd, http, names }) {
   return lines.join('\n');
 }
 
+/**
+ * Replaces README's benchmark section (between its markers) with `section`.
+ *
+ * @param {string} section
+ */
 export async function updateReadme(section) {
   const path = fileURLToPath(new URL('README.md', root));
   const readme = readFileSync(path, 'utf8');

@@ -9,6 +9,7 @@
  *
  *   node bench/http.mjs [--rounds 5] [--duration 4] [--connections 32] [--pipelining 10]
  */
+// @ts-expect-error -- autocannon ships no types; its result is typed where it is read
 import autocannon from 'autocannon';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,6 +31,25 @@ const DURATION = Number(values.duration);
 const CONNECTIONS = Number(values.connections);
 const PIPELINING = Number(values.pipelining);
 
+/**
+ * @typedef {'read' | 'write'} Scenario
+ * @typedef {{ read: number[], write: number[], readCpu: (number | undefined)[],
+ *   writeCpu: (number | undefined)[] }} ServerSamples - one entry per round
+ * @typedef {{ read: number, write: number, readCpu: number | undefined,
+ *   writeCpu: number | undefined }} ServerResult - medians over the rounds
+ * @typedef {{ label: string, ratio: number, goal: number, pass: boolean }} HttpTarget
+ * @typedef {{ non2xx: number, errors: number, requests: { total: number, average: number } }}
+ *   AutocannonResult - the fields of autocannon's result read here
+ */
+
+/**
+ * One autocannon run against `path` of a running server.
+ *
+ * @param {import('./http/fixtures.mjs').RunningServer} server
+ * @param {string} path
+ * @param {string} cookie
+ * @returns {Promise<{ rps: number, cpuPerRequest: number | undefined }>}
+ */
 function run(server, path, cookie, duration = DURATION) {
   return new Promise((resolve, reject) => {
     const cpuBefore = cpuMicros(server.pid);
@@ -41,7 +61,7 @@ function run(server, path, cookie, duration = DURATION) {
         pipelining: PIPELINING,
         duration,
       },
-      (error, result) => {
+      (/** @type {Error | null} */ error, /** @type {AutocannonResult} */ result) => {
         if (error) return reject(error);
         if (result.non2xx > 0 || result.errors > 0) {
           return reject(new Error(`${path}: ${result.non2xx} non-2xx, ${result.errors} errors`));
@@ -57,22 +77,45 @@ function run(server, path, cookie, duration = DURATION) {
   });
 }
 
+/**
+ * The median of the values present (the upper middle one of an even count).
+ *
+ * @overload
+ * @param {number[]} list - a value per round, and there is at least one round
+ * @returns {number}
+ */
+/**
+ * @overload
+ * @param {(number | undefined)[]} list - undefined where a round measured nothing
+ * @returns {number | undefined} undefined when no round measured anything
+ */
+/**
+ * @param {(number | undefined)[]} list
+ * @returns {number | undefined}
+ */
 const median = (list) => {
   const sorted = list.filter((v) => v !== undefined).sort((a, b) => a - b);
   return sorted.length === 0 ? undefined : sorted[Math.floor(sorted.length / 2)];
 };
 
+/** @type {Scenario[]} */
 const SCENARIOS = ['read', 'write'];
 
 /** Runs every server in every round; returns per-server medians and per-round samples. */
 export async function benchHttp({ log = console.log } = {}) {
+  /** @type {Record<string, ServerSamples>} */
   const samples = Object.fromEntries(
     SERVERS.map((name) => [name, { read: [], write: [], readCpu: [], writeCpu: [] }]),
   );
   for (let round = 0; round < ROUNDS; round++) {
     // Rotate the order so no server always runs first (warm machine, cold machine).
-    const order = SERVERS.map((_, i) => SERVERS[(i + round) % SERVERS.length]);
+    // An index modulo the length is always in range.
+    const order = SERVERS.map(
+      (_, i) => /** @type {string} */ (SERVERS[(i + round) % SERVERS.length]),
+    );
     for (const name of order) {
+      // Every server of SERVERS has its entry, made above.
+      const own = /** @type {ServerSamples} */ (samples[name]);
       const server = await startServer(name);
       try {
         const cookie = await login(server.port);
@@ -81,8 +124,8 @@ export async function benchHttp({ log = console.log } = {}) {
         for (const scenario of SCENARIOS) await run(server, `/${scenario}`, cookie, 1);
         for (const scenario of SCENARIOS) {
           const { rps, cpuPerRequest } = await run(server, `/${scenario}`, cookie);
-          samples[name][scenario].push(rps);
-          samples[name][`${scenario}Cpu`].push(cpuPerRequest);
+          own[scenario].push(rps);
+          own[`${scenario}Cpu`].push(cpuPerRequest);
           const cpu =
             cpuPerRequest === undefined ? '' : `, ${cpuPerRequest.toFixed(1)} µs CPU/request`;
           log(
@@ -94,9 +137,10 @@ export async function benchHttp({ log = console.log } = {}) {
       }
     }
   }
+  /** @type {Record<string, ServerResult>} */
   const results = Object.fromEntries(
     SERVERS.map((name) => {
-      const s = samples[name];
+      const s = /** @type {ServerSamples} */ (samples[name]);
       return [
         name,
         {
@@ -111,14 +155,29 @@ export async function benchHttp({ log = console.log } = {}) {
   return { results, samples };
 }
 
-/** Median over rounds of (ours ÷ other) for one scenario, each ratio within one round. */
+/**
+ * Median over rounds of (ours ÷ other) for one scenario, each ratio within one round.
+ *
+ * @param {Record<string, ServerSamples>} samples - sealed-session's and `other`'s at least,
+ *   with as many rounds
+ * @param {string} other
+ * @param {Scenario} scenario
+ */
 function pairedRatio(samples, other, scenario) {
-  const ours = samples['sealed-session'][scenario];
-  return median(ours.map((value, round) => value / samples[other][scenario][round]));
+  const ours = /** @type {ServerSamples} */ (samples['sealed-session'])[scenario];
+  const theirs = /** @type {ServerSamples} */ (samples[other])[scenario];
+  return median(ours.map((value, round) => value / /** @type {number} */ (theirs[round])));
 }
 
-/** Prints the table and the HTTP targets the benchmark checks (see README, Benchmarks). */
+/**
+ * Prints the table and the HTTP targets the benchmark checks (see README, Benchmarks).
+ *
+ * @param {{ results: Record<string, ServerResult>, samples: Record<string, ServerSamples> }}
+ *   measured - what benchHttp returned
+ * @returns {HttpTarget[]}
+ */
 export function reportHttp({ results, samples }, log = console.log) {
+  /** @param {number | undefined} v */
   const cpu = (v) => (v === undefined ? '' : v.toFixed(1));
   log(
     `\nHTTP (median of ${ROUNDS} rounds; ratio = sealed-session ÷ that server, median of per-round ratios)`,
@@ -133,13 +192,15 @@ export function reportHttp({ results, samples }, log = console.log) {
         ` ${Math.round(r.write).toString().padStart(8)} ${pairedRatio(samples, name, 'write').toFixed(2).padStart(6)} ${cpu(r.writeCpu).padStart(7)}`,
     );
   }
-  const targets = [
+  /** @type {Array<[label: string, other: string, scenario: Scenario, goal: number]>} */
+  const goals = [
     ['read ≥ 0.8× bare node:http', 'bare-node-http', 'read', 0.8],
     ['read ≥ 5× h3@1', 'h3-v1', 'read', 5],
     ['read ahead of @fastify/secure-session', 'fastify-secure-session', 'read', 1],
     ['write ≥ 0.3× bare node:http', 'bare-node-http', 'write', 0.3],
     ['write ≥ 5× h3@1', 'h3-v1', 'write', 5],
-  ]
+  ];
+  const targets = goals
     .filter(([, other]) => other in samples)
     .map(([label, other, scenario, goal]) => {
       const ratio = pairedRatio(samples, other, scenario);

@@ -11,9 +11,12 @@ export interface BenchPayload {
   };
 }
 
-/** One library under test, with the benchmark's password and its default options bound. */
+/**
+ * One library under test, with the benchmark's password and its default options bound;
+ * `minimal` is the bare node:crypto yardstick, not a library.
+ */
 export interface IronAdapter {
-  readonly id: 'ss-node' | 'ss-web' | 'iwc-v1' | 'iwc-v2' | 'hapi';
+  readonly id: 'ss-node' | 'ss-web' | 'iwc-v1' | 'iwc-v2' | 'hapi' | 'minimal';
   readonly name: string;
   readonly version: string;
   /** True for sealed-session's own backends. */

@@ -59,7 +59,12 @@ export const POOL_SIZE = 4096;
 /** The verified-token cache size of the sealed-session build under test. */
 export const VERIFIED_TOKEN_CACHE = defaultLimits.verifiedTokens;
 
-// Read from disk: not every package exports its package.json.
+/**
+ * Read from disk: not every package exports its package.json.
+ *
+ * @param {string} name
+ * @returns {string}
+ */
 function versionOf(name) {
   const path =
     name === 'sealed-session' ? '../package.json' : `../node_modules/${name}/package.json`;
@@ -74,7 +79,9 @@ function versionOf(name) {
  * library: no validation, no expiry, no error codes.
  */
 function minimalFe26() {
+  /** @type {Map<string, import('node:crypto').KeyObject>} */
   const keys = new Map();
+  /** @param {string} salt */
   const keyFor = (salt) => {
     let key = keys.get(salt);
     if (key === undefined) {
@@ -86,6 +93,7 @@ function minimalFe26() {
   const encryptionSalt = randomBytes(32).toString('hex');
   const integritySalt = randomBytes(32).toString('hex');
   return {
+    /** @param {unknown} object */
     seal(object) {
       const iv = randomBytes(16);
       const cipher = createCipheriv('aes-256-cbc', keyFor(encryptionSalt), iv);
@@ -97,8 +105,17 @@ function minimalFe26() {
       const mac = createHmac('sha256', keyFor(integritySalt)).update(base).digest('base64url');
       return `${base}*${integritySalt}*${mac}`;
     },
+    /**
+     * @param {string} token
+     * @returns {unknown}
+     */
     unseal(token) {
-      const [, , encSalt, iv, ciphertext, , macSalt, mac] = token.split('*');
+      // No shape check, as the yardstick has none: the pools only hold well-formed tokens
+      // (eight fields), which the tuple type takes for granted too.
+      const [, , encSalt, iv, ciphertext, , macSalt, mac] =
+        /** @type {[string, string, string, string, string, string, string, string]} */ (
+          token.split('*')
+        );
       const base = token.slice(0, token.length - macSalt.length - mac.length - 2);
       const expected = createHmac('sha256', keyFor(macSalt)).update(base).digest();
       const given = Buffer.from(mac, 'base64url');
@@ -123,11 +140,18 @@ function minimalFe26() {
  * The libraries, each as `{ id, name, version, ours, seal(object), unseal(token) }`. Every call
  * makes new sealed-session engines (createIron), so their caches start empty: the benchmark
  * seals its token pools with one set and measures another.
+ *
+ * @returns {import('./iron-fixtures.d.mts').IronAdapter[]}
  */
 export function createAdapters() {
   const ironNode = createIron(nodeBackend);
   const ironWeb = createIron(webBackend);
-  const webcrypto = globalThis.crypto;
+  // iron-webcrypto 1.x declares its own Crypto type, whose Uint8Array parameters the
+  // ArrayBuffer-only BufferSource of TypeScript's current DOM types no longer accepts: the
+  // mismatch is in the types only, the global crypto is what that version expects.
+  const webcrypto = /** @type {Parameters<typeof ironV1.seal>[0]} */ (
+    /** @type {unknown} */ (globalThis.crypto)
+  );
   const sealedVersion = versionOf('sealed-session');
   const minimal = minimalFe26();
   return [
@@ -185,11 +209,17 @@ export function createAdapters() {
 /**
  * Seals `size` distinct payloads (payloadFor(0..size-1)) with `adapter`, a few at a time
  * (WebCrypto work runs on the thread pool), and returns the tokens in order.
+ *
+ * @param {import('./iron-fixtures.d.mts').IronAdapter} adapter
+ * @returns {Promise<string[]>}
  */
 export async function buildTokenPool(adapter, size = POOL_SIZE, concurrency = 32) {
+  // Filled by index as seals complete, in any order; every slot is set before it returns.
+  /** @type {string[]} */
   const tokens = new Array(size);
   for (let start = 0; start < size; start += concurrency) {
     const end = Math.min(size, start + concurrency);
+    /** @type {Promise<void>[]} */
     const batch = [];
     for (let i = start; i < end; i++) {
       batch.push(

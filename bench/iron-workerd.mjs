@@ -19,9 +19,25 @@ const { values } = parseArgs({
 });
 const ROUNDS = Number(values.rounds);
 const BATCH = Number(values.batch);
+/** @param {string} path */
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 
-const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+/**
+ * @typedef {'ours' | 'iwc1'} Lib
+ * @typedef {'seal' | 'unseal'} Op
+ * @typedef {'prepare' | Op} Request - what the worker does for one request
+ * @typedef {Record<Op, number>} OpsPerSec - ops/s by operation
+ */
+
+/** @type {Op[]} */
+const OPS = ['seal', 'unseal'];
+
+/**
+ * @param {number[]} list - not empty (one per round), so the median exists
+ * @returns {number}
+ */
+const median = (list) =>
+  /** @type {number} */ ([...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]);
 
 /** Bundles the benchmark worker for workerd and starts it; `call` runs one batch. */
 export async function startBenchWorker() {
@@ -31,6 +47,12 @@ export async function startBenchWorker() {
   rmSync(dirname(outfile), { recursive: true, force: true });
   if (bundle.includes('node:crypto')) throw new Error('the workerd bundle pulled in node:crypto');
   const mf = new Miniflare({ modules: true, script: bundle, compatibilityDate: '2025-06-01' });
+  /**
+   * @param {Lib} lib
+   * @param {Request} op
+   * @param {number} n - operations in the batch
+   * @returns {Promise<unknown>}
+   */
   const call = async (lib, op, n) => {
     const response = await mf.dispatchFetch(`http://bench.test/?lib=${lib}&op=${op}&n=${n}`);
     if (response.status !== 200) throw new Error(`${lib} ${op}: ${response.status}`);
@@ -41,13 +63,16 @@ export async function startBenchWorker() {
 
 export async function benchWorkerd({ log = console.log } = {}) {
   const { call, dispose } = await startBenchWorker();
+  /** @type {Lib[]} */
   const libs = ['ours', 'iwc1'];
+  /** @type {Record<Lib, Record<Op, number[]>>} */
   const samples = { ours: { seal: [], unseal: [] }, iwc1: { seal: [], unseal: [] } };
   try {
     for (const lib of libs) await call(lib, 'prepare', 0);
-    for (const lib of libs) for (const op of ['seal', 'unseal']) await call(lib, op, 200); // warm-up
+    for (const lib of libs) for (const op of OPS) await call(lib, op, 200); // warm-up
     // A request costs milliseconds of its own in Miniflare: measured empty and subtracted,
     // and batches are long (≥ ~100 ms) so what remains is the operations.
+    /** @type {number[]} */
     const empties = [];
     for (let i = 0; i < 7; i++) {
       const started = performance.now();
@@ -58,7 +83,7 @@ export async function benchWorkerd({ log = console.log } = {}) {
     log(`  request overhead ${overheadMs.toFixed(2)} ms (subtracted)`);
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? libs : [...libs].reverse();
-      for (const op of ['seal', 'unseal']) {
+      for (const op of OPS) {
         for (const lib of order) {
           // iron-webcrypto is slower: a smaller batch keeps each request about as long.
           const n = lib === 'ours' ? BATCH : Math.max(50, Math.round(BATCH / 5));
@@ -75,12 +100,18 @@ export async function benchWorkerd({ log = console.log } = {}) {
   } finally {
     await dispose();
   }
-  const result = {};
+  const result = /** @type {Record<Lib, OpsPerSec>} */ ({});
   for (const lib of libs) {
     result[lib] = { seal: median(samples[lib].seal), unseal: median(samples[lib].unseal) };
   }
+  /** @param {Op} op */
   const ratio = (op) =>
-    median(samples.ours[op].map((value, round) => value / samples.iwc1[op][round]));
+    median(
+      // As many samples of each library: one per round.
+      samples.ours[op].map(
+        (value, round) => value / /** @type {number} */ (samples.iwc1[op][round]),
+      ),
+    );
   return { result, ratios: { seal: ratio('seal'), unseal: ratio('unseal') }, samples };
 }
 
@@ -97,7 +128,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // Informational: the issue's 8x target for the WebCrypto backend is judged by iron.mjs on
   // Node. In workerd iron-webcrypto's own WebCrypto calls are native and synchronous, so
   // the gap between the libraries is narrower there; this shows by how much.
-  for (const op of ['seal', 'unseal']) {
+  for (const op of OPS) {
     console.log(
       `  ${op}: ${ratios[op].toFixed(1)}x iron-webcrypto 1.x (median of per-round ratios)`,
     );

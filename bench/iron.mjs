@@ -65,6 +65,18 @@ if (POOL <= VERIFIED_TOKEN_CACHE) {
   );
 }
 
+/**
+ * @typedef {import('./iron-fixtures.d.mts').IronAdapter} IronAdapter
+ * @typedef {IronAdapter['id']} LibraryId
+ * @typedef {'seal' | 'unsealFresh' | 'unsealRepeat' | 'unsealForeign'} CaseId
+ * @typedef {{ opsPerSec: number, usPerOp: number, spread: number, batch: number,
+ *   samples: number[] }} CaseResult - one library in one case
+ * @typedef {{ caseId: CaseId, adapter: IronAdapter, op: () => Promise<unknown>, count: number,
+ *   samples: number[] }} Job - one timed (case, library) pair
+ * @typedef {Record<LibraryId, Record<LibraryId, number>>} RatioRows - ours, then peer
+ */
+
+/** @type {Array<{ id: CaseId, label: string, note: string, only?: LibraryId[] }>} */
 const CASES = [
   { id: 'seal', label: 'seal', note: `same ${PAYLOAD_JSON_BYTES}-byte payload every time` },
   {
@@ -86,10 +98,12 @@ const CASES = [
 ];
 
 // 'minimal' is the issue's yardstick, not a peer library: shown for context, no target.
+/** @type {LibraryId[]} */
 const PEERS = ['iwc-v1', 'iwc-v2', 'hapi', 'minimal'];
+/** @type {LibraryId[]} */
 const OURS = ['ss-node', 'ss-web'];
 
-// Targets: [our library, case, peer, minimum ratio of ops/s]
+/** @type {Array<[ours: LibraryId, caseId: CaseId, peer: LibraryId, min: number]>} */
 const TARGETS = [
   ['ss-node', 'unsealFresh', 'iwc-v1', 40],
   ['ss-node', 'unsealFresh', 'hapi', 10],
@@ -99,20 +113,36 @@ const TARGETS = [
   ['ss-web', 'seal', 'iwc-v1', 8],
 ];
 
+/**
+ * @param {number[]} values - one per round, at least one (the casts say so)
+ * @returns {number}
+ */
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const upper = /** @type {number} */ (sorted[mid]);
+  const lower = /** @type {number} */ (sorted[mid - 1]); // read only for an even count
+  return sorted.length % 2 === 1 ? upper : (lower + upper) / 2;
 };
 
-/** Runs `count` awaited operations; returns the elapsed milliseconds. */
+/**
+ * Runs `count` awaited operations; returns the elapsed milliseconds.
+ *
+ * @param {() => Promise<unknown>} op
+ * @param {number} count
+ */
 async function timed(op, count) {
   const start = performance.now();
   for (let i = 0; i < count; i++) await op();
   return performance.now() - start;
 }
 
-/** Runs the operation for about `ms` milliseconds; returns operations per second. */
+/**
+ * Runs the operation for about `ms` milliseconds; returns operations per second.
+ *
+ * @param {() => Promise<unknown>} op
+ * @param {number} ms
+ */
 async function rateFor(op, ms) {
   let count = 0;
   const start = performance.now();
@@ -125,11 +155,15 @@ async function rateFor(op, ms) {
   return (count * 1000) / elapsed;
 }
 
-/** A function that returns the pool's tokens in order, forever. */
+/**
+ * A function that returns the pool's tokens in order, forever.
+ *
+ * @param {string[]} tokens - not empty
+ */
 function cycle(tokens) {
   let next = 0;
   return () => {
-    const token = tokens[next];
+    const token = /** @type {string} */ (tokens[next]);
     next = next + 1 === tokens.length ? 0 : next + 1;
     return token;
   };
@@ -151,6 +185,7 @@ function provenance() {
   ];
   const hash = createHash('sha256');
   for (const file of files) hash.update(readFileSync(resolve(root, file)));
+  /** @param {string[]} gitArgs */
   const git = (...gitArgs) => {
     try {
       return execFileSync('git', gitArgs, {
@@ -195,10 +230,18 @@ async function main() {
   // The measured engines start with empty caches: pools are sealed by another set.
   const adapters = createAdapters();
   const sealers = new Map(createAdapters().map((a) => [a.id, a]));
+  /** @type {Map<LibraryId, string[]>} */
   const pools = new Map();
+  // Both sets hold every library, so the lookups by id below always find one; the casts
+  // only say so.
+  /** @param {LibraryId} id */
+  const poolOf = (id) => /** @type {string[]} */ (pools.get(id));
   for (const adapter of adapters) {
     const t0 = performance.now();
-    pools.set(adapter.id, await buildTokenPool(sealers.get(adapter.id), POOL));
+    pools.set(
+      adapter.id,
+      await buildTokenPool(/** @type {IronAdapter} */ (sealers.get(adapter.id)), POOL),
+    );
     console.log(
       `  pool of ${POOL} ${adapter.name} tokens sealed in ${(performance.now() - t0).toFixed(0)} ms`,
     );
@@ -207,30 +250,40 @@ async function main() {
   // Every fixture must compute the right answer before anything is timed.
   for (const adapter of adapters) {
     deepStrictEqual(await adapter.unseal(await adapter.seal(PAYLOAD)), PAYLOAD, adapter.name);
-    const pool = pools.get(adapter.id);
+    const pool = poolOf(adapter.id);
     deepStrictEqual(new Set(pool).size, pool.length, `${adapter.name}: pool tokens distinct`);
-    deepStrictEqual(await adapter.unseal(pool[7]), payloadFor(7), adapter.name);
+    deepStrictEqual(
+      await adapter.unseal(/** @type {string} */ (pool[7])),
+      payloadFor(7),
+      adapter.name,
+    );
     if (adapter.ours) {
-      deepStrictEqual(await adapter.unseal(pools.get('hapi')[9]), payloadFor(9), adapter.name);
+      deepStrictEqual(
+        await adapter.unseal(/** @type {string} */ (poolOf('hapi')[9])),
+        payloadFor(9),
+        adapter.name,
+      );
     }
   }
 
   // (case, library) -> the timed operation
+  /** @type {Job[]} */
   const jobs = [];
   for (const c of CASES) {
     for (const adapter of adapters) {
       if (c.only !== undefined && !c.only.includes(adapter.id)) continue;
+      /** @type {Job['op']} */
       let op;
       if (c.id === 'seal') {
         op = () => adapter.seal(PAYLOAD);
       } else if (c.id === 'unsealFresh') {
-        const next = cycle(pools.get(adapter.id));
+        const next = cycle(poolOf(adapter.id));
         op = () => adapter.unseal(next());
       } else if (c.id === 'unsealRepeat') {
-        const token = pools.get(adapter.id)[0];
+        const token = /** @type {string} */ (poolOf(adapter.id)[0]);
         op = () => adapter.unseal(token);
       } else {
-        const next = cycle(pools.get('hapi'));
+        const next = cycle(poolOf('hapi'));
         op = () => adapter.unseal(next());
       }
       jobs.push({ caseId: c.id, adapter, op, count: 0, samples: [] });
@@ -247,7 +300,8 @@ async function main() {
     for (const c of CASES) {
       const inCase = jobs.filter((j) => j.caseId === c.id);
       for (let k = 0; k < inCase.length; k++) {
-        const job = inCase[(k + round) % inCase.length];
+        // An index modulo the length is always in range.
+        const job = /** @type {Job} */ (inCase[(k + round) % inCase.length]);
         const ms = await timed(job.op, job.count);
         job.samples.push((job.count * 1000) / ms);
       }
@@ -256,10 +310,12 @@ async function main() {
   }
 
   // Results
-  const results = {};
+  // Typed as complete tables, which they are for every key read below: each is filled in
+  // for the (case, library) pairs that ran, and read for those only.
+  const results = /** @type {Record<CaseId, Record<LibraryId, CaseResult>>} */ ({});
   for (const job of jobs) {
     const opsPerSec = median(job.samples);
-    (results[job.caseId] ??= {})[job.adapter.id] = {
+    (results[job.caseId] ??= /** @type {Record<LibraryId, CaseResult>} */ ({}))[job.adapter.id] = {
       opsPerSec: Math.round(opsPerSec),
       usPerOp: Number((1e6 / opsPerSec).toFixed(2)),
       spread: Number(
@@ -269,10 +325,14 @@ async function main() {
       samples: job.samples.map((s) => Math.round(s)),
     };
   }
-  const ratios = {};
+  const ratios = /** @type {Record<CaseId, RatioRows>} */ ({});
   // Robustness check on a noisy machine: the median of per-round ratios (both libraries
   // measured within the same round, seconds apart).
-  const pairedRatios = {};
+  const pairedRatios = /** @type {Record<CaseId, RatioRows>} */ ({});
+  /**
+   * @param {CaseId} caseId
+   * @param {LibraryId} id
+   */
   const samplesOf = (caseId, id) =>
     jobs.find((j) => j.caseId === caseId && j.adapter.id === id)?.samples;
   for (const c of CASES) {
@@ -283,13 +343,18 @@ async function main() {
         // The informational case compares with each peer's own fresh-token unseal.
         const theirs = results[c.id === 'unsealForeign' ? 'unsealFresh' : c.id]?.[peer];
         if (theirs === undefined) continue;
-        ((ratios[c.id] ??= {})[ours] ??= {})[peer] = Number(
+        ((ratios[c.id] ??= /** @type {RatioRows} */ ({}))[ours] ??=
+          /** @type {Record<LibraryId, number>} */ ({}))[peer] = Number(
           (mine.opsPerSec / theirs.opsPerSec).toFixed(2),
         );
-        const a = samplesOf(c.id, ours);
-        const b = samplesOf(c.id === 'unsealForeign' ? 'unsealFresh' : c.id, peer);
-        ((pairedRatios[c.id] ??= {})[ours] ??= {})[peer] = Number(
-          median(a.map((value, round) => value / b[round])).toFixed(2),
+        // Both have results, so both jobs ran, with a sample per round.
+        const a = /** @type {number[]} */ (samplesOf(c.id, ours));
+        const b = /** @type {number[]} */ (
+          samplesOf(c.id === 'unsealForeign' ? 'unsealFresh' : c.id, peer)
+        );
+        ((pairedRatios[c.id] ??= /** @type {RatioRows} */ ({}))[ours] ??=
+          /** @type {Record<LibraryId, number>} */ ({}))[peer] = Number(
+          median(a.map((value, round) => value / /** @type {number} */ (b[round]))).toFixed(2),
         );
       }
     }
@@ -310,6 +375,9 @@ async function main() {
 
   // Tables
   const byId = new Map(adapters.map((a) => [a.id, a]));
+  /** @param {string} id - of a library of `adapters`, which byId holds */
+  const nameOf = (id) => /** @type {IronAdapter} */ (byId.get(/** @type {LibraryId} */ (id))).name;
+  /** @param {number} n */
   const fmt = (n) => Math.round(n).toLocaleString('en-US');
   for (const c of CASES) {
     console.log(`\n${c.label}  (${c.note})`);
@@ -318,7 +386,7 @@ async function main() {
     );
     for (const [id, r] of Object.entries(results[c.id])) {
       console.log(
-        `  ${byId.get(id).name.padEnd(28)}${fmt(r.opsPerSec).padStart(12)}${r.usPerOp.toFixed(2).padStart(10)}${`${(r.spread * 100).toFixed(0)}%`.padStart(9)}`,
+        `  ${nameOf(id).padEnd(28)}${fmt(r.opsPerSec).padStart(12)}${r.usPerOp.toFixed(2).padStart(10)}${`${(r.spread * 100).toFixed(0)}%`.padStart(9)}`,
       );
     }
   }
@@ -327,21 +395,21 @@ async function main() {
       '\n        unsealForeign is compared with each peer unsealing its own fresh tokens',
   );
   console.log(
-    `  ${'case'.padEnd(30)}${'ours'.padEnd(28)}${PEERS.map((p) => byId.get(p).name.padStart(20)).join('')}`,
+    `  ${'case'.padEnd(30)}${'ours'.padEnd(28)}${PEERS.map((p) => nameOf(p).padStart(20)).join('')}`,
   );
   for (const c of CASES) {
     for (const ours of OURS) {
       const row = ratios[c.id]?.[ours];
       if (row === undefined) continue;
       console.log(
-        `  ${c.id.padEnd(30)}${byId.get(ours).name.padEnd(28)}${PEERS.map((p) => `${row[p].toFixed(1)}x (${pairedRatios[c.id][ours][p].toFixed(1)}x)`.padStart(20)).join('')}`,
+        `  ${c.id.padEnd(30)}${nameOf(ours).padEnd(28)}${PEERS.map((p) => `${row[p].toFixed(1)}x (${pairedRatios[c.id][ours][p].toFixed(1)}x)`.padStart(20)).join('')}`,
       );
     }
   }
   console.log('\ntargets');
   for (const t of targets) {
     console.log(
-      `  ${t.pass ? 'PASS' : 'FAIL'}  ${byId.get(t.library).name} ${t.case} >= ${t.target}x ${byId.get(t.versus).name}: ${t.actual.toFixed(1)}x (per-round median ${t.pairedMedian.toFixed(1)}x)`,
+      `  ${t.pass ? 'PASS' : 'FAIL'}  ${nameOf(t.library)} ${t.case} >= ${t.target}x ${nameOf(t.versus)}: ${t.actual.toFixed(1)}x (per-round median ${t.pairedMedian.toFixed(1)}x)`,
     );
   }
 

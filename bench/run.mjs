@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+/** @param {string} file */
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 
 for (const script of ['iron.mjs', 'iron-workerd.mjs', 'http.mjs', 'chart.mjs']) {

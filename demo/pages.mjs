@@ -266,7 +266,7 @@ export function cartBody({ cart, catalog }) {
 
 /**
  * @param {{ header: string | undefined, cookieName: string,
- *   token: ReturnType<typeof import('./token-info.mjs').describeToken> | undefined,
+ *   token: import('sealed-session/iron').TokenInspection | undefined,
  *   sent: boolean, accepted: boolean, rejectionCode: string | undefined,
  *   count?: number, httpsUrl?: string | undefined }} input
  */
@@ -315,12 +315,12 @@ export function cookieBody({
             <dl id="token-fields">
               <dt>format</dt>
               <dd>
-                <code>${token.prefix}</code> (iron, as @hapi/iron, iron-webcrypto and h3 write it)
+                <code>${token.format}</code> (iron, as @hapi/iron, iron-webcrypto and h3 write it)
               </dd>
               <dt>password id</dt>
               <dd id="password-id">
                 ${
-                  token.passwordId === ''
+                  token.passwordId === null
                     ? 'none (one password, no rotation map)'
                     : html`<code>${token.passwordId}</code>`
                 }
@@ -328,18 +328,26 @@ export function cookieBody({
               <dt>expires</dt>
               <dd id="token-expiry">
                 ${
-                  token.expiresAt === undefined
+                  token.expiration === null
                     ? 'never'
-                    : html`<time id="token-expires-at" datetime="${formatTime(token.expiresAt)}"
-                          >${formatTime(token.expiresAt)}</time
-                        >
-                        (${fromNow(token.expiresAt)})`
+                    : token.expiration.iso === null
+                      ? // Not verified: a forged expiry may lie past the last date a Date holds.
+                        html`${token.expiration.ms} ms after 1970, later than any date`
+                      : html`<time id="token-expires-at" datetime="${token.expiration.iso}"
+                            >${token.expiration.iso}</time
+                          >
+                          (${fromNow(token.expiration.ms)})`
                 }
               </dd>
               <dt>size</dt>
               <dd>
-                ${token.length} characters; about ${token.ciphertextBytes} bytes of ciphertext,
-                which bounds the size of the data (browsers drop cookies over 4096 bytes)
+                ${token.tokenLength} characters; ${token.ciphertextBytes} bytes of ciphertext, which
+                bounds the size of the data. With its name and the usual attributes the cookie takes
+                about <span id="cookie-bytes">${token.cookie.bytes}</span> of the
+                ${token.cookie.limit} bytes a browser keeps of one
+                cookie${
+                  token.cookie.fits ? '' : html`: <strong>too large</strong>, browsers drop it`
+                }
               </dd>
               <dt>random values</dt>
               <dd>

@@ -1,51 +1,52 @@
 /**
- * What anyone holding a session cookie can read from it without the password. An iron
- * Fe26.2 token is eight fields separated by '*':
- *
- *   Fe26.2*<password id>*<encryption salt>*<iv>*<ciphertext>*<expiration>*<hmac salt>*<hmac>
+ * What the /cookie page shows about the session cookie the browser sent: its value, read
+ * with the `cookie` package's parser as the library reads it, and what anyone holding the
+ * token can read without the password, from the package's own `inspectToken`.
  */
+import { parseCookie } from 'cookie';
+import { inspectToken, isSessionError } from 'sealed-session/iron';
 
-/** Splits a `Cookie` request header into [name, value] pairs, in the order sent. */
-export function parseCookieHeader(/** @type {string | undefined} */ header) {
-  /** @type {Array<[string, string]>} */
-  const pairs = [];
-  if (header === undefined) return pairs;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq === -1) continue;
-    pairs.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()]);
-  }
-  return pairs;
+/**
+ * The value of cookie `name` in a `Cookie` request header, as the server reads it: the
+ * first one sent (browsers send the one of the longest path first), percent-decoded when
+ * it can be. Undefined when the header does not carry it.
+ *
+ * @param {string | undefined} header
+ * @param {string} name
+ * @returns {string | undefined}
+ */
+export function readCookie(header, name) {
+  return header === undefined ? undefined : parseCookie(header)[name];
 }
 
 /**
- * The public fields of a token, or undefined when it is not shaped like Fe26.2.
+ * How many times cookie `name` came in a `Cookie` request header. The cookie package
+ * keeps only the first of each name, as every server does, so the copies are counted by
+ * parsing each `;`-separated pair with it on its own: the pairs are the header's grammar,
+ * the parser still decides what a name is.
  *
- * @param {string} token
+ * @param {string | undefined} header
+ * @param {string} name
  */
-export function describeToken(token) {
-  let text = token;
+export function countCookie(header, name) {
+  if (header === undefined) return 0;
+  return header.split(';').filter((pair) => parseCookie(pair)[name] !== undefined).length;
+}
+
+/**
+ * The public fields of a session token, or undefined when it is not an Fe26.2 token.
+ * Nothing in them is verified: only unsealing with the password tells a token authentic.
+ *
+ * @param {string} token - a cookie value, already percent-decoded
+ * @param {string} cookieName - the cookie it came in, for the size check
+ * @returns {import('sealed-session/iron').TokenInspection | undefined}
+ */
+export function describeToken(token, cookieName) {
   try {
-    text = decodeURIComponent(token);
-  } catch {
-    // Not percent-encoded text: describe it as sent.
+    return inspectToken(token, { cookieName });
+  } catch (error) {
+    // The page says the cookie is not shaped like a token; any other error is a bug.
+    if (isSessionError(error) && error.code === 'ERR_SEAL_INVALID') return undefined;
+    throw error;
   }
-  const fields = text.split('*');
-  if (fields.length !== 8 || fields[0] !== 'Fe26.2') return undefined;
-  const [prefix, passwordId, encryptionSalt, iv, ciphertext, expiration, hmacSalt, hmac] =
-    /** @type {string[]} */ (fields);
-  const expiresAt = /^\d{1,16}$/.test(expiration ?? '') ? Number(expiration) : undefined;
-  return {
-    prefix,
-    passwordId: passwordId ?? '',
-    encryptionSalt: encryptionSalt ?? '',
-    iv: iv ?? '',
-    ciphertext: ciphertext ?? '',
-    // Base64url: 4 characters per 3 bytes.
-    ciphertextBytes: Math.floor(((ciphertext ?? '').length * 3) / 4),
-    expiresAt,
-    hmacSalt: hmacSalt ?? '',
-    hmac: hmac ?? '',
-    length: text.length,
-  };
 }

@@ -8,7 +8,16 @@ import { fileURLToPath } from 'node:url';
 
 export const PASSWORD = 'bench-password-that-is-long-enough-0123456789';
 
-/** What every server keeps in its session (about 150 bytes of JSON). */
+/**
+ * @typedef {{ user: { id: number, name: string, email: string }, roles: string[],
+ *   count: number }} SessionData
+ */
+
+/**
+ * What every server keeps in its session (about 150 bytes of JSON).
+ *
+ * @type {Readonly<SessionData>}
+ */
 export const SESSION_DATA = Object.freeze({
   user: { id: 42, name: 'Ada Lovelace', email: 'ada@example.com' },
   roles: ['admin', 'editor'],
@@ -29,15 +38,22 @@ export const SERVERS = process.env.BENCH_SERVERS
   ? ALL_SERVERS.filter(
       (name) =>
         ['bare-node-http', 'sealed-session'].includes(name) ||
-        process.env.BENCH_SERVERS.split(',').includes(name),
+        // Set: the condition above; the callback only loses that narrowing.
+        /** @type {string} */ (process.env.BENCH_SERVERS).split(',').includes(name),
     )
   : ALL_SERVERS;
 
 const serverScript = fileURLToPath(new URL('./server.mjs', import.meta.url));
 
 /**
+ * @typedef {{ port: number, pid: number, stop: () => Promise<void> }} RunningServer
+ */
+
+/**
  * Starts `name` in its own Node process on a free 127.0.0.1 port.
- * @returns {Promise<{ port: number, pid: number, stop: () => Promise<void> }>}
+ *
+ * @param {string} name - one of SERVERS
+ * @returns {Promise<RunningServer>}
  */
 export function startServer(name) {
   return new Promise((resolve, reject) => {
@@ -58,7 +74,8 @@ export function startServer(name) {
         clearTimeout(timer);
         resolve({
           port: Number(match[1]),
-          pid: child.pid,
+          // A child that printed is running, so it has a pid.
+          pid: /** @type {number} */ (child.pid),
           stop: () =>
             new Promise((done) => {
               if (child.exitCode !== null) return done();
@@ -79,10 +96,16 @@ export function startServer(name) {
  * CPU time (user + system, in microseconds) a process has used so far, from Linux's
  * /proc; undefined elsewhere. CPU per request is steadier than requests/s on a shared
  * machine, where the load generator competes with the server for the same cores.
+ *
+ * @param {number} pid
+ * @returns {number | undefined}
  */
 export function cpuMicros(pid) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // A missing field throws, like a missing file: both mean no measurement.
+    const fields = /** @type {string} */ (
+      readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]
+    ).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
     return (ticks * 1_000_000) / CLOCK_TICKS;
   } catch {
@@ -92,7 +115,11 @@ export function cpuMicros(pid) {
 // USER_HZ: 100 on every Linux configuration Node runs on.
 const CLOCK_TICKS = 100;
 
-/** Signs in: GET /login, returns the `name=value` cookie pair(s) to send back. */
+/**
+ * Signs in: GET /login, returns the `name=value` cookie pair(s) to send back.
+ *
+ * @param {number} port
+ */
 export async function login(port) {
   const response = await fetch(`http://127.0.0.1:${port}/login`);
   if (response.status !== 200) throw new Error(`/login answered ${response.status}`);
@@ -102,7 +129,14 @@ export async function login(port) {
   return cookies.join('; ');
 }
 
-/** One request with the cookie; returns the parsed JSON body. */
+/**
+ * One request with the cookie; returns the parsed JSON body.
+ *
+ * @param {number} port
+ * @param {string} path
+ * @param {string} cookie
+ * @returns {Promise<unknown>}
+ */
 export async function call(port, path, cookie) {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { cookie } });
   if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);

@@ -8,9 +8,16 @@
 import http from 'node:http';
 import { PASSWORD, SESSION_DATA } from './fixtures.mjs';
 
+/** @typedef {import('./fixtures.mjs').SessionData} SessionData */
+
 const name = process.argv[2];
+/** @returns {SessionData} a fresh copy each time: the servers change their own */
 const sessionData = () => structuredClone(SESSION_DATA);
 
+/**
+ * @param {http.ServerResponse} res
+ * @param {unknown} body
+ */
 function json(res, body) {
   const text = JSON.stringify(body);
   res.writeHead(200, {
@@ -20,15 +27,19 @@ function json(res, body) {
   res.end(text);
 }
 
+/** @param {http.ServerResponse} res */
 function notFound(res) {
   res.writeHead(404);
   res.end();
 }
 
+/** @param {http.Server} server */
 function listen(server) {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`ready ${server.address().port}\n`);
+    // Listening on a TCP port: the address is an AddressInfo, not a pipe name or null.
+    const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+    process.stdout.write(`ready ${port}\n`);
   });
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 }
@@ -36,6 +47,11 @@ function listen(server) {
 /**
  * The routes of the two servers with the h3 session API (sealed-session and h3 itself),
  * written once so they do exactly the same work; null for an unknown path.
+ *
+ * @param {string} path
+ * @param {{ readonly data: Record<string, unknown>, update(update: Record<string, unknown>
+ *   | ((data: Record<string, unknown>) => undefined)): Promise<unknown> }} session - what the
+ *   two libraries' sessions have in common
  */
 async function h3SessionRoute(path, session) {
   switch (path) {
@@ -46,7 +62,8 @@ async function h3SessionRoute(path, session) {
       return { data: session.data };
     case '/write':
       await session.update((data) => {
-        data.count++;
+        // Signed in through /login first, so the data is SESSION_DATA's shape.
+        /** @type {SessionData} */ (data).count++;
       });
       return { count: session.data.count };
     default:
@@ -54,6 +71,7 @@ async function h3SessionRoute(path, session) {
   }
 }
 
+/** @type {Record<string, () => Promise<void>>} */
 const servers = {
   // The baseline: the same response work and a cookie of the same size as a sealed one,
   // but no session. The ratio against it isolates what the session costs.
@@ -104,6 +122,7 @@ const servers = {
 
   'express-session': async () => {
     const { default: express } = await import('express');
+    // @ts-expect-error -- express-session ships no types (the benchmark only runs it)
     const { default: session } = await import('express-session');
     const app = express();
     app.set('etag', false);
@@ -116,23 +135,26 @@ const servers = {
         cookie: { maxAge: 3600_000, httpOnly: true, sameSite: 'lax' },
       }),
     );
+    // What express-session adds to each request, which its missing types would declare.
+    /** @typedef {import('express').Request & { session: SessionData }} SessionRequest */
     app.get('/login', (req, res) => {
-      Object.assign(req.session, sessionData());
+      Object.assign(/** @type {SessionRequest} */ (req).session, sessionData());
       res.json({ ok: true });
     });
     app.get('/read', (req, res) => {
-      const { user, roles, count } = req.session;
+      const { user, roles, count } = /** @type {SessionRequest} */ (req).session;
       res.json({ data: { user, roles, count } });
     });
     app.get('/write', (req, res) => {
-      req.session.count++;
-      res.json({ count: req.session.count });
+      /** @type {SessionRequest} */ (req).session.count++;
+      res.json({ count: /** @type {SessionRequest} */ (req).session.count });
     });
     listen(http.createServer(app));
   },
 
   'iron-session': async () => {
     const { getIronSession } = await import('iron-session');
+    /** @type {import('iron-session').SessionOptions} */
     const options = {
       password: PASSWORD,
       cookieName: 'iron',
@@ -141,6 +163,7 @@ const servers = {
     };
     listen(
       http.createServer(async (req, res) => {
+        /** @type {import('iron-session').IronSession<SessionData>} */
         const session = await getIronSession(req, res, options);
         if (req.url === '/login') {
           Object.assign(session, sessionData());
@@ -170,24 +193,35 @@ const servers = {
       cookieName: 'fss',
       cookie: { path: '/', httpOnly: true, secure: true, sameSite: 'lax', maxAge: 3600 },
     });
+    // The plugin types a session's keys by augmenting its module, which JavaScript cannot:
+    // this names the one key the routes keep.
+    /** @typedef {import('@fastify/secure-session').Session<{ data: SessionData }>} FssSession */
     app.get('/login', async (request) => {
-      request.session.set('data', sessionData());
+      /** @type {FssSession} */ (request.session).set('data', sessionData());
       return { ok: true };
     });
-    app.get('/read', async (request) => ({ data: request.session.get('data') }));
+    app.get('/read', async (request) => ({
+      data: /** @type {FssSession} */ (request.session).get('data'),
+    }));
     app.get('/write', async (request) => {
-      const data = request.session.get('data');
+      // Signed in through /login first, so the data is there.
+      const data = /** @type {SessionData} */ (
+        /** @type {FssSession} */ (request.session).get('data')
+      );
       data.count++;
-      request.session.set('data', data);
+      /** @type {FssSession} */ (request.session).set('data', data);
       return { count: data.count };
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
-    process.stdout.write(`ready ${app.server.address().port}\n`);
+    // Listening on a TCP port: the address is an AddressInfo, not a pipe name or null.
+    const { port } = /** @type {import('node:net').AddressInfo} */ (app.server.address());
+    process.stdout.write(`ready ${port}\n`);
     process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
   },
 };
 
-const start = servers[name];
+// Without an argument, `name` is undefined and so is the server: the message below.
+const start = servers[/** @type {string} */ (name)];
 if (!start) {
   console.error(`unknown server ${name}; one of ${Object.keys(servers).join(', ')}`);
   process.exit(2);

@@ -21,37 +21,75 @@ const PAYLOAD = {
 // unseal does the crypto.
 const POOL = 2048;
 
+/**
+ * @typedef {{ seal: (value: unknown) => Promise<string>, unseal: (token: string) => Promise<unknown> }}
+ *   Library
+ * @typedef {{ tokens: string[], next: number }} Pool - sealed tokens, and the next to unseal
+ */
+
+// iron-webcrypto 1.x declares its own Crypto type, whose Uint8Array parameters the
+// ArrayBuffer-only BufferSource of TypeScript's current DOM types no longer accepts: the
+// mismatch is in the types only, the global crypto is what that version expects.
+/** @typedef {Parameters<typeof iwc1.seal>[0]} IwcCrypto */
+
+/** @type {Record<string, Library>} */
 const libraries = {
   ours: {
     seal: (value) => ours.seal(value, PASSWORD),
     unseal: (token) => ours.unseal(token, PASSWORD),
   },
   iwc1: {
-    seal: (value) => iwc1.seal(globalThis.crypto, value, PASSWORD, iwc1.defaults),
-    unseal: (token) => iwc1.unseal(globalThis.crypto, token, PASSWORD, iwc1.defaults),
+    seal: (value) =>
+      iwc1.seal(
+        /** @type {IwcCrypto} */ (/** @type {unknown} */ (globalThis.crypto)),
+        value,
+        PASSWORD,
+        iwc1.defaults,
+      ),
+    unseal: (token) =>
+      iwc1.unseal(
+        /** @type {IwcCrypto} */ (/** @type {unknown} */ (globalThis.crypto)),
+        token,
+        PASSWORD,
+        iwc1.defaults,
+      ),
   },
 };
 
+/** @type {Record<string, Pool>} */
 const pools = {};
+/**
+ * The pool of library `name`, sealed at its first use.
+ *
+ * @param {string} name - a key of `libraries`
+ * @returns {Promise<Pool>}
+ */
 async function poolOf(name) {
   if (pools[name] === undefined) {
+    const library = /** @type {Library} */ (libraries[name]);
     const tokens = [];
     for (let i = 0; i < POOL; i++) {
-      tokens.push(await libraries[name].seal({ ...PAYLOAD, data: { ...PAYLOAD.data, n: i } }));
+      tokens.push(await library.seal({ ...PAYLOAD, data: { ...PAYLOAD.data, n: i } }));
     }
     pools[name] = { tokens, next: 0 };
   }
-  return pools[name];
+  return /** @type {Pool} */ (pools[name]);
 }
 
 export default {
+  /** @param {Request} request */
   async fetch(request) {
     const url = new URL(request.url);
-    const name = url.searchParams.get('lib');
+    // Without `lib` the name is null, read as the key 'null', which no library has: a 400.
+    const name = /** @type {string} */ (url.searchParams.get('lib'));
     const op = url.searchParams.get('op');
     const n = Number(url.searchParams.get('n'));
     const library = libraries[name];
-    if (library === undefined || !['seal', 'unseal', 'prepare'].includes(op) || !(n >= 0)) {
+    if (
+      library === undefined ||
+      !(/** @type {(string | null)[]} */ (['seal', 'unseal', 'prepare']).includes(op)) ||
+      !(n >= 0)
+    ) {
       return new Response('bad request', { status: 400 });
     }
     const pool = await poolOf(name);
@@ -60,8 +98,9 @@ export default {
       for (let i = 0; i < n; i++) check += (await library.seal(PAYLOAD)).length;
     } else if (op === 'unseal') {
       for (let i = 0; i < n; i++) {
-        const token = pool.tokens[pool.next++ % pool.tokens.length];
-        check += (await library.unseal(token)).data.n;
+        // An index modulo the length is in range; every token seals a PAYLOAD.
+        const token = /** @type {string} */ (pool.tokens[pool.next++ % pool.tokens.length]);
+        check += /** @type {typeof PAYLOAD} */ (await library.unseal(token)).data.n;
       }
     }
     return Response.json({ check });

@@ -34,12 +34,19 @@ export function inputError(code: string, message: string): CliError {
   return new CliError(1, message, code);
 }
 
-function lowerFirst(text: string): string {
-  // "The token..." reads better after a prefix as "the token..."; keep acronyms ("JSON").
-  return /^[A-Z][a-z]/.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text;
+/**
+ * A message on one line. Every message is written as one line already (the CLI's own and
+ * the library's fixed phrases); this only keeps the one-line promise, which scripts reading
+ * stderr rely on, should a line break ever slip into one.
+ */
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
-/** The exit code and the one stderr line for anything a command threw. */
+/**
+ * The exit code and the one stderr line for anything a command threw. A library error is
+ * printed with its code and its message as the library wrote it.
+ */
 export function describeFailure(error: unknown): { exitCode: FailureExitCode; line: string } {
   let exitCode: FailureExitCode;
   let code: string | undefined;
@@ -56,6 +63,6 @@ export function describeFailure(error: unknown): { exitCode: FailureExitCode; li
     exitCode = 1;
     message = `unexpected ${error instanceof Error ? error.name : 'failure'}`;
   }
-  const text = lowerFirst(message.replace(/\s+/g, ' ').trim());
+  const text = oneLine(message);
   return { exitCode, line: `sealed-session: ${code === undefined ? '' : `${code}: `}${text}` };
 }

@@ -1,8 +1,7 @@
 /**
- * The TOKEN input of unseal and inspect: how it is cleaned up, checked and documented.
+ * The TOKEN input of unseal and inspect: how it is cleaned up and documented. The library
+ * checks it (unseal, inspectToken) and reports a malformed token with its own error.
  */
-import { parseToken, type ParsedToken } from '../iron/format.js';
-import { inputError } from './cli-error.js';
 
 /** How to pass a TOKEN, for the help of every command that reads one. */
 export const TOKEN_HELP: string = `TOKEN is read from stdin when it is '-' or absent. Prefer stdin: a TOKEN argument is
@@ -13,16 +12,4 @@ quote the token (it contains '*').`;
 /** A token as typed or piped: surrounding whitespace (the newline of `echo`) dropped. */
 export function readToken(text: string): string {
   return text.trim();
-}
-
-/**
- * A token checked against the Fe26.2 grammar of src/iron/format.ts, the same check
- * unseal makes before any key derivation.
- *
- * @throws CliError (exit 1) `ERR_SEAL_INVALID`
- */
-export function parseTokenOrFail(token: string): ParsedToken {
-  const parsed = parseToken(token);
-  if (parsed === undefined) throw inputError('ERR_SEAL_INVALID', 'not a valid Fe26.2 token');
-  return parsed;
 }

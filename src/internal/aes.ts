@@ -1,9 +1,10 @@
 /**
  * AES-128/256 (FIPS 197) in plain TypeScript, bitsliced, for the WebCrypto backend.
  *
- * Why: on Node a `crypto.subtle` AES call costs ~40 µs of promise and thread-pool round
- * trip for a 160-byte cookie, several times what the cipher itself costs here. Keeping AES
- * synchronous makes a WebCrypto-backend unseal one synchronous pass, like the node backend.
+ * Why: on Node a `crypto.subtle` AES call is a promise and a thread-pool round trip, and for
+ * a cookie-sized message that round trip costs several times what the cipher itself costs
+ * here (both measured on Node: bench/results/NOTES.md). Keeping AES synchronous makes a
+ * WebCrypto-backend unseal one synchronous pass, like the node backend.
  *
  * Constant time: a bitsliced AES has no table lookups and no branches on secret data. Every
  * byte of the state is spread over eight 32-bit words (word j holds bit j of 32 bytes: two

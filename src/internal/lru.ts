@@ -5,9 +5,10 @@
  *
  * Two generations instead of a strict LRU list: a hit in the young generation costs one
  * Map lookup and no reordering (a strict LRU deletes and re-inserts on every hit, which
- * is most of a cached unseal's garbage). When the young generation fills, it becomes the
- * old one and the previous old one is dropped; a hit in the old generation moves the
- * entry back to the young one. Each generation holds half the capacity.
+ * made most of the garbage of a cached unseal when it was profiled). When the young
+ * generation fills, it becomes the old one and the previous old one is dropped; a hit in
+ * the old generation moves the entry back to the young one. Each generation holds half
+ * the capacity.
  */
 export class LruCache<K, V> {
   #young = new Map<K, V>();

@@ -1,8 +1,8 @@
 /**
  * Random bytes handed out from a pool refilled in one call. On Node (and so for the
- * WebCrypto backend there too), each `randomFillSync` / `getRandomValues` call costs about
- * as much as a whole seal (measured ~20 µs on this project's Linux VMs), while a 16-byte
- * IV per seal needs almost nothing: 4 KB at a time makes the cost per IV negligible.
+ * WebCrypto backend there too), one `randomFillSync` / `getRandomValues` call was measured
+ * to cost about as much as a whole seal (bench/results/NOTES.md), while a 16-byte IV per
+ * seal needs almost nothing: 4 KB at a time makes the cost per IV negligible.
  *
  * Bytes are copied out and wiped from the pool as they are handed out, so no caller ever
  * sees bytes another caller received. Requests larger than the pool are filled directly.

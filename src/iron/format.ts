@@ -11,7 +11,14 @@
  * - hmac: HMAC-SHA256, base64url without padding (43 characters), over the first six
  *   fields joined by `*`
  */
+import { SessionError } from '../errors.js';
+
 export const MAC_PREFIX = 'Fe26.2';
+
+/** The error for a token that does not follow the grammar, wherever it is refused. */
+export function invalidToken(): SessionError {
+  return new SessionError('ERR_SEAL_INVALID', 'Not a valid Fe26.2 token');
+}
 
 /** Every field checked before any key is derived: a malformed token costs one regex. */
 const TOKEN =

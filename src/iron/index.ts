@@ -1,7 +1,8 @@
 /**
  * `sealed-session/iron`: seal and unseal iron Fe26.2 tokens, byte-compatible with
- * @hapi/iron, iron-webcrypto and h3/vinxi. The crypto backend (node:crypto or WebCrypto)
- * is chosen by the package's export conditions.
+ * @hapi/iron, iron-webcrypto and h3/vinxi, and read a token's public fields without its
+ * password. The crypto backend (node:crypto or WebCrypto) is chosen by the package's
+ * export conditions.
  */
 import { iron } from './instance.js';
 import type { SealOptionsInput } from './options.js';
@@ -23,6 +24,14 @@ export type {
   PasswordSpecific,
   RawPassword,
 } from './password.js';
+export { inspectToken } from './inspect-token.js';
+export type {
+  InspectTokenOptions,
+  TokenCookieFit,
+  TokenExpiration,
+  TokenInspection,
+  TokenSalt,
+} from './inspect-token.js';
 export { SessionError, isSessionError, type SessionErrorCode } from '../errors.js';
 
 /** The crypto backend in use: `'node'` (node:crypto, also on Bun and Deno) or `'web'` (WebCrypto). */

@@ -1,3 +1,8 @@
+/**
+ * Iron's options, in @hapi/iron's shape and with its defaults: their types, their
+ * validation, and the resolved form the engine uses (cached per options object), with a
+ * fingerprint of what changes the meaning of a token.
+ */
 import { SessionError } from '../errors.js';
 
 /** Encryption algorithms of iron. */

@@ -1,3 +1,7 @@
+/**
+ * PKCS#7 unpadding and the CTR counter increment shared by the JS AES and the node
+ * backend: valid and invalid paddings, counter carries.
+ */
 import { describe, expect, it } from 'vitest';
 import { incrementCounter, pkcs7Unpad } from '../../src/internal/block-modes.js';
 

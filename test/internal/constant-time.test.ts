@@ -1,3 +1,7 @@
+/**
+ * The constant-time string comparison the MAC check uses: equal strings compare equal, any
+ * difference (content or length) does not, for random inputs.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { equalStrings } from '../../src/internal/constant-time.js';

@@ -1,3 +1,7 @@
+/**
+ * Our HMAC-SHA256 against node:crypto: RFC 4231 vectors, and random keys (shorter and
+ * longer than a block) and messages.
+ */
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,7 @@
+/**
+ * Our SHA-256 (the WebCrypto backend's HMAC is built on it) against node:crypto on NIST
+ * vectors and random inputs of every length around the block boundaries.
+ */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,7 @@
+/**
+ * The WebCrypto backend on Node: keys, MAC, AES (JS for cookie sizes, crypto.subtle
+ * beyond), derivations, and its failure paths.
+ */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nodeBackend } from '../../src/iron/backend/node.js';
 import { webBackend, workerdBackend } from '../../src/iron/backend/web.js';

@@ -1,3 +1,7 @@
+/**
+ * The smallest check of `sealed-session/iron`: the process-wide engine picks the node
+ * backend under Node and round-trips a value.
+ */
 import { describe, expect, it } from 'vitest';
 import { seal, unseal, backend } from '../../src/iron/index.js';
 

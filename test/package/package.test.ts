@@ -44,6 +44,7 @@ const EXPECTED_EXPORTS: Record<string, readonly string[]> = {
     'SessionError',
     'backend',
     'defaults',
+    'inspectToken',
     'isSessionError',
     'seal',
     'setDerivationLimit',

@@ -3,33 +3,33 @@
  * whether it fits a cookie.
  */
 import { MAX_SET_COOKIE_BYTES } from '../../cookie/session-cookie.js';
-import { flag, stringOption } from '../args.js';
-import type { Command } from '../command.js';
 import {
-  describeToken,
-  setCookieValue,
-  type SaltField,
-  type TokenDescription,
-} from '../describe-token.js';
+  DEFAULT_INSPECT_COOKIE_NAME,
+  inspectToken,
+  isCookieName,
+  type TokenInspection,
+  type TokenSalt,
+} from '../../iron/inspect-token.js';
+import { flag, stringOption } from '../args.js';
+import { usageError } from '../cli-error.js';
+import type { Command } from '../command.js';
 import { readInput } from '../input.js';
-import { parseTokenOrFail, readToken, TOKEN_HELP } from '../token-input.js';
+import { readToken, TOKEN_HELP } from '../token-input.js';
 
-const DEFAULT_COOKIE_NAME = 'h3';
-
-function saltText(field: SaltField): string {
+function saltText(field: TokenSalt): string {
   return field.present
     ? `present, ${field.length} hex characters`
     : 'absent (byte password, or not iron)';
 }
 
-function expirationText(expiration: TokenDescription['expiration']): string {
+function expirationText(expiration: TokenInspection['expiration']): string {
   if (expiration === null) return 'never';
   const when = expiration.iso ?? `${expiration.ms} ms since the epoch`;
   return `${when} (${expiration.past ? 'past: expired' : 'in the future'})`;
 }
 
 /** The human-readable report: one field per line. */
-function formatText(d: TokenDescription): string {
+function formatText(d: TokenInspection): string {
   const { cookie } = d;
   const fit = cookie.fits
     ? `fits: ${cookie.bytes} of ${cookie.limit} bytes`
@@ -70,7 +70,7 @@ the token is not Fe26.2.
 ${TOKEN_HELP}
 
 Options:
-  --name NAME   cookie name for the size check (default ${DEFAULT_COOKIE_NAME})
+  --name NAME   cookie name for the size check (default ${DEFAULT_INSPECT_COOKIE_NAME})
   --json        print the fields as JSON
   -h, --help    show this help
 
@@ -79,13 +79,15 @@ Examples:
   printf '%s' "$TOKEN" | sealed-session inspect --json
 `,
   async run(args, io) {
-    const name = stringOption(args, 'name') ?? DEFAULT_COOKIE_NAME;
-    setCookieValue(name, 'x'); // a bad --name is a usage error, before reading input
+    const name = stringOption(args, 'name') ?? DEFAULT_INSPECT_COOKIE_NAME;
+    // A bad --name is a usage error, found before any input is read.
+    if (!isCookieName(name)) {
+      throw usageError("--name takes a cookie name (printable ASCII without space, ';' or '=')");
+    }
     const token = readToken(await readInput('inspect', 'TOKEN', args.positionals, io));
-    const parsed = parseTokenOrFail(token);
-    const description = describeToken(token, parsed, name, io.now());
+    const inspection = inspectToken(token, { cookieName: name, now: io.now() });
     io.out(
-      flag(args, 'json') ? `${JSON.stringify(description, null, 2)}\n` : formatText(description),
+      flag(args, 'json') ? `${JSON.stringify(inspection, null, 2)}\n` : formatText(inspection),
     );
   },
 };

@@ -1,8 +1,9 @@
 /**
  * AES for the node backend over OpenSSL contexts opened once per key.
  *
- * `createCipheriv` / `createDecipheriv` set up a new OpenSSL context on every call (about
- * 5 µs on Node 20: most of an unseal). A context cannot be given a new IV, but it does not
+ * `createCipheriv` / `createDecipheriv` set up a new OpenSSL context on every call, which
+ * was most of an unseal on Node (bench/iron-profile.mjs times both ways; figures in
+ * bench/results/NOTES.md). A context cannot be given a new IV, but it does not
  * need one; both iron modes are built here from contexts that live as long as the key:
  *   - CBC encryption: a CBC context with padding off keeps its last ciphertext block as its
  *     chaining value X. Feeding P1 ⊕ IV ⊕ X as the first block yields AES(P1 ⊕ IV): exactly

@@ -37,10 +37,10 @@ function beforeSnapshot(callback: () => void): void {
 
 /**
  * Keys needing more PBKDF2 iterations than this are derived on libuv's thread pool. Below,
- * a derivation costs tens of microseconds (~0.4 µs an iteration on the benchmark machine,
- * ~10 µs at iron's default of 1), less than a thread-pool round trip (~65 µs). Above, it
- * would stall the event loop: ~4 ms at h3 2.x's 8192 iterations, and as every token names
- * its own salts, anyone could make the server derive a key per request with forged tokens.
+ * a synchronous derivation costs less than a thread-pool round trip. Above, it would stall
+ * the event loop for longer with every iteration (h3 2.x uses 8192), and as every token
+ * names its own salts, anyone could make the server derive a key per request with forged
+ * tokens. The costs this bound rests on: bench/results/NOTES.md.
  */
 export const SYNC_PBKDF2_MAX_ITERATIONS = 100;
 const pbkdf2Async = promisify(pbkdf2);

@@ -5,12 +5,12 @@
  * HMAC-SHA256 (src/internal/hmac-sha256.ts). AES depends on what a `crypto.subtle` call
  * costs where the backend runs, which is why there are two instances:
  *   - `webBackend` (browsers, generic workers, anything else): where `crypto.subtle` hands
- *     work to another thread and resolves later (measured ~40 µs a call on Node; browsers
- *     also answer asynchronously), AES on cookie-sized messages runs here in JS (src/internal/aes.ts, bitsliced,
- *     constant-time): a 160-byte token costs ~6-8 µs. Longer messages go to WebCrypto.
+ *     work to another thread and resolves later (Node and browsers), that round trip costs
+ *     more than the cipher, so AES on cookie-sized messages runs here in JS
+ *     (src/internal/aes.ts, bitsliced, constant-time). Longer messages go to WebCrypto.
  *   - `workerdBackend` (Cloudflare's workerd): its WebCrypto is native BoringSSL and cheap
- *     (~4.5 µs a call at any cookie size, measured through Miniflare), faster than JS AES,
- *     so AES always goes to WebCrypto.
+ *     at any cookie size, cheaper than JS AES, so AES always goes to WebCrypto.
+ * What each choice rests on was measured on Node and through Miniflare: bench/results/NOTES.md.
  * Both produce the same bytes; the engine's key cache makes either a single pass per token.
  */
 import { cbcDecrypt, cbcEncrypt, ctrXor, expandAesKey, type AesKey } from '../../internal/aes.js';
@@ -182,9 +182,9 @@ export function createWebBackend({ aesInJsUpToBytes }: WebBackendOptions): Crypt
 }
 
 /**
- * For browsers, generic workers and unknown runtimes: JS AES up to 512 bytes. Measured on
- * Node 20 (WebCrypto ~37 µs a call): JS AES-256-CBC costs ~0.8 µs a block to encrypt and
- * ~0.6 µs to decrypt, so it wins up to roughly 45 blocks; 512 bytes keeps a margin.
+ * For browsers, generic workers and unknown runtimes: JS AES up to 512 bytes. The bound
+ * comes from timing JS AES-256-CBC per block against one `crypto.subtle` call on Node
+ * (bench/results/NOTES.md): JS stays cheaper well past 512 bytes, which keeps a margin.
  */
 export const webBackend: CryptoBackend = createWebBackend({ aesInJsUpToBytes: 512 });
 

@@ -1,0 +1,306 @@
+/**
+ * The engine's keys: every key it derives (PBKDF2, string secrets) or imports (byte
+ * secrets), kept per secret so a session password and its salts cost one derivation, not
+ * one per token. Four mechanisms live here, each bounded whatever the traffic:
+ *
+ * - key caches: per secret, the keys by algorithm, iterations and salt;
+ * - the last-key memo: per algorithm, the last key used with a string secret, answering
+ *   the lookup nearly every request makes without building a cache key;
+ * - sealing-salt reuse: a random salt is reused for a while, so sealing needs no
+ *   derivation per token;
+ * - MAC keys of tokens not yet verified: never cached until their MAC verifies, but an
+ *   asynchronous derivation is shared while it runs, and only so many run at once.
+ */
+import { SessionError } from '../errors.js';
+import { encodeBase64url } from '../internal/base64url.js';
+import { LruCache } from '../internal/lru.js';
+import type { MaybePromise } from '../internal/maybe-promise.js';
+import type { BackendKey, CryptoBackend, KeyAlgorithm } from './backend/types.js';
+import type { IronLimits } from './create-iron.js';
+import type { SealOptionsSub } from './options.js';
+import { assertSecretUsable, type RawPassword } from './password.js';
+
+/** The limits the key cache enforces. */
+export type KeyCacheLimits = Pick<
+  IronLimits,
+  | 'secrets'
+  | 'keysPerSecret'
+  | 'sharedDerivations'
+  | 'unverifiedDerivations'
+  | 'saltReuseCount'
+  | 'saltReuseMs'
+>;
+
+/** A key to seal with, and the salt to write into the token for it. */
+export interface SealingKey {
+  /** Hex text; empty for a byte secret, which needs no salt. */
+  readonly salt: string;
+  readonly key: MaybePromise<BackendKey>;
+}
+
+/** A random salt being reused for sealing; its key lives in the key cache. */
+interface SealingSalt {
+  readonly salt: string;
+  readonly born: number;
+  uses: number;
+}
+
+/** Keys of one secret. */
+interface SecretKeys {
+  /** Derived (string secret) or imported (byte secret) keys by algorithm, iterations and salt. */
+  readonly keys: LruCache<string, MaybePromise<BackendKey>>;
+  /** The salt currently reused for sealing, by algorithm, iterations and salt size. */
+  readonly sealing: Map<string, SealingSalt>;
+  /** MAC keys of unverified tokens still being derived (asynchronously), by cache key. */
+  readonly deriving: Map<string, Promise<BackendKey>>;
+}
+
+/** The last key used for one algorithm with a string secret. */
+interface LastKey {
+  readonly secret: string;
+  readonly iterations: number;
+  readonly salt: string;
+  key: MaybePromise<BackendKey>;
+}
+
+const derivationLimited = (): SessionError =>
+  new SessionError(
+    'ERR_DERIVATION_LIMIT',
+    'Too many key derivations for unverified tokens are running; the token was not checked',
+  );
+
+/** Validates a derivation limit; the one rule for the engine's limits and the setter. */
+function checkDerivationLimit(limit: unknown): number {
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new SessionError(
+      'ERR_OPTIONS_INVALID',
+      'Invalid iron options: the derivation limit must be a positive integer',
+    );
+  }
+  return limit;
+}
+
+/** The keys of one engine, over its backend. */
+export class KeyCache {
+  readonly #backend: CryptoBackend;
+  readonly #limits: KeyCacheLimits;
+  // Byte secrets are keyed by their content, never by the array: a caller may refill the
+  // same buffer with a new key, and the old key's entries must not answer for the new one.
+  readonly #stringSecrets: LruCache<string, SecretKeys>;
+  readonly #byteSecrets: LruCache<string, SecretKeys>;
+  // One session password and one sealing salt make nearly every lookup the same: this
+  // answers it without building a cache key or touching the caches.
+  readonly #lastKeys = new Map<KeyAlgorithm, LastKey>();
+  #derivationLimit: number;
+  /** Asynchronous derivations of unverified tokens' MAC keys running now. */
+  #derivationsRunning = 0;
+
+  /**
+   * @throws RangeError when a cache bound is not an integer of at least 2
+   * @throws SessionError `ERR_OPTIONS_INVALID` unless `unverifiedDerivations` is a positive
+   *   integer
+   */
+  constructor(backend: CryptoBackend, limits: KeyCacheLimits) {
+    this.#backend = backend;
+    this.#limits = limits;
+    this.#stringSecrets = new LruCache(limits.secrets);
+    this.#byteSecrets = new LruCache(limits.secrets);
+    this.#derivationLimit = checkDerivationLimit(limits.unverifiedDerivations);
+  }
+
+  /**
+   * Sets how many asynchronous derivations of unverified tokens' MAC keys may run at once;
+   * derivations already running go on.
+   *
+   * @throws SessionError `ERR_OPTIONS_INVALID` unless `limit` is a positive integer
+   */
+  setDerivationLimit(limit: number): void {
+    this.#derivationLimit = checkDerivationLimit(limit);
+  }
+
+  /** Forgets every key and sealing salt. */
+  clear(): void {
+    this.#stringSecrets.clear();
+    this.#byteSecrets.clear();
+    this.#lastKeys.clear();
+  }
+
+  /** A cached key for `salt`, or undefined. */
+  cached(
+    secret: RawPassword,
+    algorithm: KeyAlgorithm,
+    iterations: number,
+    salt: string,
+  ): MaybePromise<BackendKey> | undefined {
+    const last = this.#lastKeys.get(algorithm);
+    if (
+      last !== undefined &&
+      last.secret === secret &&
+      last.salt === salt &&
+      last.iterations === iterations
+    ) {
+      return last.key;
+    }
+    return this.#keysOf(secret).keys.get(`${algorithm}|${iterations}|${salt}`);
+  }
+
+  /** The key for `salt`, from the cache or newly made and cached. */
+  keyFor(
+    secret: RawPassword,
+    algorithm: KeyAlgorithm,
+    sub: SealOptionsSub,
+    salt: string,
+  ): MaybePromise<BackendKey> {
+    const cached = this.cached(secret, algorithm, sub.iterations, salt);
+    if (cached !== undefined) return cached;
+    const made = this.#make(secret, algorithm, sub.iterations, salt);
+    this.remember(secret, algorithm, sub.iterations, salt, made);
+    return made;
+  }
+
+  /** Caches `key`, also as the last key of `algorithm` when the secret is a string. */
+  remember(
+    secret: RawPassword,
+    algorithm: KeyAlgorithm,
+    iterations: number,
+    salt: string,
+    key: MaybePromise<BackendKey>,
+  ): void {
+    const entry = this.#keysOf(secret);
+    const cacheKey = `${algorithm}|${iterations}|${salt}`;
+    const lastKeys = this.#lastKeys;
+    entry.keys.set(cacheKey, key);
+    if (typeof secret === 'string') lastKeys.set(algorithm, { secret, iterations, salt, key });
+    if (key instanceof Promise) {
+      key.then(
+        // Once derived, the key itself replaces the promise: later uses need no microtask.
+        (ready) => {
+          if (entry.keys.get(cacheKey) === key) entry.keys.set(cacheKey, ready);
+          const last = lastKeys.get(algorithm);
+          if (last?.key === key) last.key = ready;
+        },
+        // A failed asynchronous derivation must not stay cached.
+        () => {
+          entry.keys.delete(cacheKey);
+          if (lastKeys.get(algorithm)?.key === key) lastKeys.delete(algorithm);
+        },
+      );
+    }
+  }
+
+  /**
+   * The MAC key of a token not yet verified. It is cached only once the MAC verifies (the
+   * caller then calls {@link remember}: forged tokens must not fill the key cache), but an
+   * asynchronous derivation (WebCrypto, or many PBKDF2 iterations) is shared while it
+   * runs: a page's parallel requests carrying one new cookie derive its key once. At most
+   * `sharedDerivations` per secret; each entry leaves when its derivation settles.
+   *
+   * Anyone can send tokens with fresh salts, each costing a derivation. Asynchronous ones
+   * run where other work waits for them (libuv's thread pool serves fs, dns and zlib too),
+   * so at most the derivation limit run at once; a token needing one more is refused at
+   * once, as a queue would only move the wait to every request behind it. Joining a
+   * running derivation costs nothing and is never refused; synchronous ones are cheap and
+   * uncapped.
+   *
+   * @throws SessionError `ERR_DERIVATION_LIMIT`
+   */
+  unverifiedMacKey(
+    secret: RawPassword,
+    iterations: number,
+    salt: string,
+  ): MaybePromise<BackendKey> {
+    const entry = this.#keysOf(secret);
+    const cacheKey = `sha256|${iterations}|${salt}`;
+    const running = entry.deriving.get(cacheKey);
+    if (running !== undefined) return running;
+    const derives = typeof secret === 'string';
+    if (
+      derives &&
+      iterations > this.#backend.syncDerivationIterations &&
+      this.#derivationsRunning >= this.#derivationLimit
+    ) {
+      throw derivationLimited();
+    }
+    const made = this.#make(secret, 'sha256', iterations, salt);
+    if (made instanceof Promise) {
+      const shared = entry.deriving.size < this.#limits.sharedDerivations;
+      if (shared) entry.deriving.set(cacheKey, made);
+      if (derives) this.#derivationsRunning++;
+      const settled = (): void => {
+        if (shared) entry.deriving.delete(cacheKey);
+        if (derives) this.#derivationsRunning--;
+      };
+      made.then(settled, settled);
+    }
+    return made;
+  }
+
+  /**
+   * Salt and key for a new seal: the fixed salt if options give one, else a random one
+   * reused for at most `saltReuseCount` seals and `saltReuseMs` milliseconds.
+   *
+   * @throws SessionError `ERR_PASSWORD_INVALID` when `secret` breaks the rules of `sub`
+   */
+  sealingKey(
+    secret: RawPassword,
+    algorithm: KeyAlgorithm,
+    sub: SealOptionsSub,
+    now: number,
+  ): SealingKey {
+    assertSecretUsable(secret, algorithm, sub);
+    if (typeof secret !== 'string') {
+      return { salt: '', key: this.keyFor(secret, algorithm, sub, '') };
+    }
+    if (sub.salt !== undefined) {
+      return { salt: sub.salt, key: this.keyFor(secret, algorithm, sub, sub.salt) };
+    }
+    const entry = this.#keysOf(secret);
+    const slot = `${algorithm}|${sub.iterations}|${sub.saltBits}`;
+    let current = entry.sealing.get(slot);
+    if (
+      current === undefined ||
+      current.uses >= this.#limits.saltReuseCount ||
+      now - current.born >= this.#limits.saltReuseMs
+    ) {
+      const salt = toHex(this.#backend.randomBytes(Math.ceil(sub.saltBits / 8)));
+      current = { salt, born: now, uses: 0 };
+      entry.sealing.set(slot, current);
+    }
+    current.uses++;
+    // Looked up each time (the last-key memo answers it) so a derived key that has
+    // resolved is used directly, not through its promise.
+    return { salt: current.salt, key: this.keyFor(secret, algorithm, sub, current.salt) };
+  }
+
+  #keysOf(secret: RawPassword): SecretKeys {
+    const cache = typeof secret === 'string' ? this.#stringSecrets : this.#byteSecrets;
+    const id = typeof secret === 'string' ? secret : encodeBase64url(secret);
+    let entry = cache.get(id);
+    if (entry === undefined) {
+      entry = {
+        keys: new LruCache(this.#limits.keysPerSecret),
+        sealing: new Map(),
+        deriving: new Map(),
+      };
+      cache.set(id, entry);
+    }
+    return entry;
+  }
+
+  #make(
+    secret: RawPassword,
+    algorithm: KeyAlgorithm,
+    iterations: number,
+    salt: string,
+  ): MaybePromise<BackendKey> {
+    return typeof secret === 'string'
+      ? this.#backend.deriveKey(secret, salt, iterations, algorithm)
+      : this.#backend.importKey(secret, algorithm);
+  }
+}
+
+function toHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  return out;
+}
