@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: the Fe26.2 benchmarks (Node, then workerd for the WebCrypto backend),
- * then the HTTP benchmark, each in its own process,
+ * then the HTTP benchmarks (one process, then two behind a round-robin), each in its own
+ * process,
  * then the chart and README section from their results. Not a test: nothing here fails
  * on a missed target (the benchmarks print PASS/FAIL).
  */
@@ -10,7 +11,13 @@ import { fileURLToPath } from 'node:url';
 /** @param {string} file */
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 
-for (const script of ['iron.mjs', 'iron-workerd.mjs', 'http.mjs', 'chart.mjs']) {
+for (const script of [
+  'iron.mjs',
+  'iron-workerd.mjs',
+  'http.mjs',
+  'http-processes.mjs',
+  'chart.mjs',
+]) {
   console.log(`\n=== ${script} ===`);
   const { status } = spawnSync(process.execPath, [here(script)], {
     stdio: 'inherit',

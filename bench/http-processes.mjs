@@ -1,0 +1,147 @@
+/**
+ * Several processes: two sealed-session server processes behind a round-robin proxy on
+ * 127.0.0.1, every request landing on the other process than the last, against one
+ * process behind the same proxy. A session sealed by one process is read by the other,
+ * whose caches have never seen its salts, so this shows what a deployment of several
+ * processes (node:cluster, containers) pays. Reported as the servers' CPU per request
+ * (steadier than requests/s on a shared machine: the proxy and the client share it).
+ *
+ *   node bench/http-processes.mjs [--rounds 3] [--duration 4] [--connections 16]
+ */
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+// @ts-expect-error -- autocannon ships no types; its result is typed where it is read
+import autocannon from 'autocannon';
+import { cpuMicros, login, startServer } from './http/fixtures.mjs';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '4' },
+    connections: { type: 'string', default: '16' },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const DURATION = Number(values.duration);
+const CONNECTIONS = Number(values.connections);
+
+/**
+ * A proxy that sends each request to the next of `ports` in turn, over kept-alive
+ * connections, and returns the answer as it is.
+ *
+ * @param {readonly number[]} ports
+ * @returns {Promise<{ port: number, close: () => Promise<void> }>}
+ */
+function roundRobinProxy(ports) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  let next = 0;
+  const server = http.createServer((req, res) => {
+    const port = /** @type {number} */ (ports[next++ % ports.length]);
+    const upstream = http.request(
+      { host: '127.0.0.1', port, path: req.url, method: req.method, headers: req.headers, agent },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => {
+      res.statusCode = 502;
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+      resolve({
+        port: address.port,
+        close: () =>
+          new Promise((done) => {
+            agent.destroy();
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+/**
+ * Drives `path` through the proxy for DURATION seconds; the servers' CPU per request.
+ *
+ * @param {number} port - the proxy's
+ * @param {string} path
+ * @param {string} cookie
+ * @param {readonly number[]} pids - the servers'
+ */
+async function measure(port, path, cookie, pids) {
+  const cpu = () => pids.reduce((sum, pid) => sum + (cpuMicros(pid) ?? NaN), 0);
+  const before = cpu();
+  /** @type {{ non2xx: number, errors: number, requests: { average: number, total: number } }} */
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    headers: { cookie },
+    connections: CONNECTIONS,
+    duration: DURATION,
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${path}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  }
+  return { rps: result.requests.average, cpuPerRequest: (cpu() - before) / result.requests.total };
+}
+
+/** @param {number[]} list */
+const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? NaN;
+
+const servers = [await startServer('sealed-session'), await startServer('sealed-session')];
+const [first, second] =
+  /** @type {[import('./http/fixtures.mjs').RunningServer, import('./http/fixtures.mjs').RunningServer]} */ (
+    servers
+  );
+const single = await roundRobinProxy([first.port]);
+const pair = await roundRobinProxy([first.port, second.port]);
+try {
+  // Signed in on one process; through the pair, every other request reads it on the other.
+  const cookie = await login(single.port);
+  /** @type {Record<string, { single: number[], pair: number[], singleRps: number[], pairRps: number[] }>} */
+  const results = {};
+  for (const path of ['/read', '/write']) {
+    results[path] = { single: [], pair: [], singleRps: [], pairRps: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      const one = await measure(single.port, path, cookie, [first.pid]);
+      const two = await measure(pair.port, path, cookie, [first.pid, second.pid]);
+      const entry = results[path];
+      entry.single.push(one.cpuPerRequest);
+      entry.pair.push(two.cpuPerRequest);
+      entry.singleRps.push(one.rps);
+      entry.pairRps.push(two.rps);
+    }
+  }
+  // Sessions keep working across the processes: each write is read by the other process,
+  // which writes the next count.
+  let chained = cookie;
+  const counts = [];
+  for (let i = 0; i < 4; i++) {
+    const response = await fetch(`http://127.0.0.1:${pair.port}/write`, {
+      headers: { cookie: chained },
+    });
+    if (response.status !== 200) throw new Error(`/write through the pair: ${response.status}`);
+    counts.push(/** @type {{ count: number }} */ (await response.json()).count);
+    const next = response.headers.getSetCookie()[0]?.split(';')[0];
+    if (next !== undefined) chained = next;
+  }
+  if (counts.join() !== '1,2,3,4') throw new Error(`the processes lost writes: ${counts.join()}`);
+  console.log(`Two sealed-session processes, round-robin per request (${ROUNDS} rounds):`);
+  for (const [path, entry] of Object.entries(results)) {
+    const ratio = median(entry.single) / median(entry.pair);
+    console.log(
+      `  ${path.padEnd(7)} one process ${median(entry.single).toFixed(1)} µs CPU/req ` +
+        `(${Math.round(median(entry.singleRps))} req/s), two ${median(entry.pair).toFixed(1)} µs ` +
+        `(${Math.round(median(entry.pairRps))} req/s): cost ${ratio.toFixed(2)}x the single process's`,
+    );
+  }
+} finally {
+  await single.close();
+  await pair.close();
+  await Promise.all(servers.map((server) => server.stop()));
+}
