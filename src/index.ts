@@ -170,7 +170,8 @@ export function sealSession(...args: unknown[]): Promise<string> {
  *
  * @throws SessionError `ERR_SEAL_INVALID`, `ERR_SEAL_UNSEAL_FAILED`, `ERR_SEAL_EXPIRED`,
  *   `ERR_PASSWORD_NOT_FOUND`, `ERR_PURPOSE_MISMATCH`, `ERR_PURPOSE_MISSING`,
- *   `ERR_SESSION_EXPIRED`, `ERR_COOKIE_INVALID`, `ERR_COOKIE_TOO_LARGE`, `ERR_DATA_INVALID`
+ *   `ERR_SESSION_EXPIRED`, `ERR_DERIVATION_LIMIT`, `ERR_COOKIE_INVALID`,
+ *   `ERR_COOKIE_TOO_LARGE`, `ERR_DATA_INVALID`
  */
 export function unsealSession(config: SessionConfig, sealed: string): Promise<Session>;
 export function unsealSession(

@@ -1,9 +1,8 @@
-import { parseSetCookie } from 'cookie';
-
 /**
  * A response carries at most one Set-Cookie per (name, domain, path): a later write for the
  * same cookie replaces the earlier one instead of piling up (h3 regressed on this three times).
  */
+import { parseSetCookie } from 'cookie';
 
 /** What makes two Set-Cookie headers address the same browser cookie (RFC 6265 §5.3). */
 export interface CookieIdentity {

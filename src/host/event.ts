@@ -9,7 +9,9 @@ import type { NodeRequestLike, NodeResponseLike } from './host-types.js';
  * Where an event keeps the session engine's context of its request: set by our adapters
  * when they make the event, and by `requestContextOf` on h3 events at first use.
  */
-export const kRequest: unique symbol = Symbol('sealed-session.request');
+// Registered, so two copies of the package on one h3 event share one request state (one
+// write queue, one generation): one copy's clear then stops the other copy's writes too.
+export const kRequest: unique symbol = Symbol.for('sealed-session.request');
 
 /**
  * The event a handler receives from sealed-session's adapters (`toNodeListener`,

@@ -22,7 +22,12 @@ type StorageConstructor = new <T>() => Storage<T>;
 interface RuntimeGlobals {
   AsyncLocalStorage?: StorageConstructor;
   process?: { getBuiltinModule?: (id: string) => { AsyncLocalStorage?: StorageConstructor } };
-  __unctx__?: { get(key: string): { tryUse(): { event?: unknown } | undefined } };
+  __unctx__?: {
+    get(
+      key: string,
+      options?: { asyncContext: boolean; AsyncLocalStorage: StorageConstructor },
+    ): { tryUse(): { event?: unknown } | undefined };
+  };
 }
 
 const runtime = globalThis as unknown as RuntimeGlobals;
@@ -31,18 +36,21 @@ const runtime = globalThis as unknown as RuntimeGlobals;
 // a dependency another), under a registered symbol.
 const STORAGE_KEY = Symbol.for('sealed-session.request-scope');
 
+/** AsyncLocalStorage, as a global or from `node:async_hooks`, if the runtime has it. */
+function findStorageConstructor(): StorageConstructor | undefined {
+  if (runtime.AsyncLocalStorage !== undefined) return runtime.AsyncLocalStorage;
+  try {
+    return runtime.process?.getBuiltinModule?.('node:async_hooks').AsyncLocalStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 function findStorage(): Storage<RequestContext> | undefined {
   const shared = (runtime as unknown as Record<symbol, unknown>)[STORAGE_KEY] as
     Storage<RequestContext> | undefined;
   if (shared !== undefined) return shared;
-  let AsyncLocalStorage: StorageConstructor | undefined = runtime.AsyncLocalStorage;
-  if (AsyncLocalStorage === undefined) {
-    try {
-      AsyncLocalStorage = runtime.process?.getBuiltinModule?.('node:async_hooks').AsyncLocalStorage;
-    } catch {
-      AsyncLocalStorage = undefined;
-    }
-  }
+  const AsyncLocalStorage = findStorageConstructor();
   if (AsyncLocalStorage === undefined) return undefined;
   const storage = new AsyncLocalStorage<RequestContext>();
   (runtime as unknown as Record<symbol, unknown>)[STORAGE_KEY] = storage;
@@ -77,7 +85,12 @@ export function scopedRequest(): RequestContext | undefined {
  */
 export function frameworkEvent(): unknown {
   try {
-    return runtime.__unctx__?.get('nitro-app').tryUse()?.event;
+    // unctx makes the context when it is not there yet, with the options of the first
+    // caller: give Nitro's own, so a context made here first still works for Nitro.
+    const AsyncLocalStorage = findStorageConstructor();
+    const options =
+      AsyncLocalStorage === undefined ? undefined : { asyncContext: true, AsyncLocalStorage };
+    return runtime.__unctx__?.get('nitro-app', options).tryUse()?.event;
   } catch {
     return undefined;
   }

@@ -234,8 +234,11 @@ function resolveCookie(name: string, cookie: unknown): false | Readonly<CookieOp
   if (domain !== undefined && (typeof domain !== 'string' || /[;\s]/.test(domain))) {
     throw invalid('cookie.domain must be a string without ";" or spaces');
   }
-  if (maxAge !== undefined && !Number.isInteger(maxAge)) {
-    throw invalid('cookie.maxAge must be a whole number of seconds');
+  if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 0)) {
+    throw invalid('cookie.maxAge must be a non-negative whole number of seconds');
+  }
+  if (merged.partitioned === true && merged.secure !== true) {
+    throw invalid('cookie.partitioned requires cookie.secure (browsers drop it otherwise)');
   }
   const frozen = Object.freeze(merged);
   checkPrefix(name, frozen);
@@ -259,6 +262,27 @@ function withoutUndefined(value: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, entry] of Object.entries(value)) if (entry !== undefined) out[key] = entry;
   return out;
+}
+
+/**
+ * Longest `maxAge` or `idleTimeout`, in seconds (about 31 years): a token's expiration is at
+ * most 16 digits of milliseconds in iron's grammar, and a session end past it would seal a
+ * token other processes refuse.
+ */
+const MAX_LIFETIME_SECONDS = 1e9;
+
+/** A lifetime option in seconds, 0 when absent. */
+function lifetimeOption(name: 'maxAge' | 'idleTimeout', value: unknown): number {
+  const seconds = value ?? 0;
+  if (
+    typeof seconds !== 'number' ||
+    !Number.isFinite(seconds) ||
+    seconds < 0 ||
+    seconds > MAX_LIFETIME_SECONDS
+  ) {
+    throw invalid(`${name} must be a number of seconds from 0 to ${MAX_LIFETIME_SECONDS}`);
+  }
+  return seconds;
 }
 
 /** The default `onUnawaitedError`: the failure must show somewhere. */
@@ -286,14 +310,8 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
     throw invalid("name must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)");
   }
-  const maxAge: unknown = config.maxAge ?? 0;
-  if (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0) {
-    throw invalid('maxAge must be a non-negative number of seconds');
-  }
-  const idleTimeout: unknown = config.idleTimeout ?? 0;
-  if (typeof idleTimeout !== 'number' || !Number.isFinite(idleTimeout) || idleTimeout < 0) {
-    throw invalid('idleTimeout must be a non-negative number of seconds');
-  }
+  const maxAge = lifetimeOption('maxAge', config.maxAge);
+  const idleTimeout = lifetimeOption('idleTimeout', config.idleTimeout);
   const legacySealFallback: unknown = config.legacySealFallback ?? true;
   if (typeof legacySealFallback !== 'boolean') {
     throw invalid('legacySealFallback must be a boolean');
@@ -311,7 +329,15 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     throw invalid('generateId must be a function');
   }
   // h3's `crypto` option; without it the engine makes ids from the crypto backend's pool.
-  const randomSource = config.crypto;
+  const randomSource: unknown = config.crypto;
+  if (
+    randomSource !== undefined &&
+    (typeof randomSource !== 'object' ||
+      randomSource === null ||
+      typeof (randomSource as { randomUUID?: unknown }).randomUUID !== 'function')
+  ) {
+    throw invalid('crypto must have a randomUUID function');
+  }
   const onInvalidToken: unknown = config.onInvalidToken;
   if (onInvalidToken !== undefined && typeof onInvalidToken !== 'function') {
     throw invalid('onInvalidToken must be a function');
@@ -362,7 +388,9 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     seal,
     generateId:
       (config.generateId as (() => string) | undefined) ??
-      (randomSource === undefined ? undefined : () => randomSource.randomUUID()),
+      (randomSource === undefined
+        ? undefined
+        : () => (randomSource as { randomUUID(): string }).randomUUID()),
     onInvalidToken: config.onInvalidToken,
     purpose,
     acceptUnboundTokens: acceptUnbound,

@@ -30,6 +30,17 @@ export const MAX_CHUNKS = 100;
 /** The name of chunk `index` (from 1) of cookie `name`. */
 const chunkName = (name: string, index: number): string => `${name}.${index}`;
 
+/**
+ * The chunk count of a chunked cookie's main value (`__chunked__N`): h3 2.x's rule, a
+ * decimal integer from 1 to 100; undefined when the value is not one.
+ */
+function chunkCount(value: string): number | undefined {
+  if (!value.startsWith(CHUNKED_PREFIX)) return undefined;
+  const text = value.slice(CHUNKED_PREFIX.length);
+  const count = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
+  return count >= 1 && count <= MAX_CHUNKS ? count : undefined;
+}
+
 /** What the request's session cookie holds. */
 export interface RequestCookie {
   /** The token (chunks joined), or undefined when there is none. */
@@ -55,14 +66,14 @@ export function readSessionCookie(
   if (header === undefined) return NO_COOKIE;
   const values = readCookieValues(header, config.name);
   const first = values[0];
-  if (first === undefined || first === '') return NO_COOKIE;
+  // Counted before anything else: an empty first cookie must not hide a planted second.
   const duplicated = values.length > 1;
+  if (first === undefined || first === '')
+    return { token: undefined, duplicated, invalid: undefined };
   if (!first.startsWith(CHUNKED_PREFIX)) return { token: first, duplicated, invalid: undefined };
 
-  // h3 2.x: the count is a decimal integer from 1 to 100.
-  const countText = first.slice(CHUNKED_PREFIX.length);
-  const count = /^\d{1,3}$/.test(countText) ? Number(countText) : NaN;
-  if (!(count >= 1 && count <= MAX_CHUNKS)) {
+  const count = chunkCount(first);
+  if (count === undefined) {
     return { token: undefined, duplicated, invalid: chunkError('malformed') };
   }
   state.requestChunks = count;
@@ -234,9 +245,7 @@ function requestChunkCount(transport: SessionTransport, config: ResolvedConfig):
   const header = transport.getRequestHeader('cookie');
   if (header === undefined) return 0;
   const cookies = readCookieMap(header);
-  const main = cookies.get(config.name) ?? '';
-  const countText = main.startsWith(CHUNKED_PREFIX) ? main.slice(CHUNKED_PREFIX.length) : '';
-  let count = /^\d{1,3}$/.test(countText) ? Math.min(Number(countText), MAX_CHUNKS) : 0;
+  let count = chunkCount(cookies.get(config.name) ?? '') ?? 0;
   while (count < MAX_CHUNKS && cookies.has(chunkName(config.name, count + 1))) count++;
   return count;
 }

@@ -16,24 +16,27 @@ import type {
 } from './types.js';
 import { watchWrite } from './unawaited.js';
 
+/** Where a manager keeps its request's session state: a key users cannot name. */
+const kState = Symbol('sealed-session.state');
+
 /** The accessors, defined on each manager (own properties) from one shared descriptor set. */
 const LIVE_FIELDS: PropertyDescriptorMap = {
   id: {
     enumerable: true,
     get(this: LiveSession<SessionDataT>) {
-      return this.state.session?.id;
+      return this[kState].session?.id;
     },
   },
   createdAt: {
     enumerable: true,
     get(this: LiveSession<SessionDataT>) {
-      return this.state.session?.createdAt;
+      return this[kState].session?.createdAt;
     },
   },
   data: {
     enumerable: true,
     get(this: LiveSession<SessionDataT>) {
-      return this.state.session?.data ?? {};
+      return this[kState].session?.data ?? {};
     },
   },
 };
@@ -48,7 +51,6 @@ export class LiveSession<
   readonly #engine: SessionEngine;
   readonly #request: RequestContext;
   readonly #config: SessionConfig;
-  readonly #state: SessionState;
 
   constructor(
     engine: SessionEngine,
@@ -59,14 +61,12 @@ export class LiveSession<
     this.#engine = engine;
     this.#request = request;
     this.#config = config;
-    this.#state = state;
+    this[kState] = state;
     Object.defineProperties(this, LIVE_FIELDS);
   }
 
-  /** @internal for the shared accessors */
-  get state(): SessionState {
-    return this.#state;
-  }
+  /** The state the shared accessors read (a symbol key: not a property users see). */
+  readonly [kState]: SessionState;
 
   update(update?: SessionUpdate<T>): Promise<this> {
     return this.#settle(this.#engine.updateSession(this.#request, this.#config, update));

@@ -100,6 +100,17 @@ export interface SessionEngineParts {
   readonly now: () => number;
 }
 
+/** What loading a request's session gives, before it is installed in the request's state. */
+interface Loaded {
+  readonly session: Session;
+  readonly source: SessionSource;
+  readonly sealedWithOldPassword: boolean;
+  readonly legacySeal: boolean;
+  readonly flash: Record<string, unknown> | undefined;
+  /** The cookie's token was left unchecked (derivation limit): do not write over it. */
+  readonly tokenUnchecked: boolean;
+}
+
 /** Errors that mean "this token is not a usable session": the request gets a fresh one. */
 const TOKEN_ERRORS: ReadonlySet<SessionErrorCode> = new Set<SessionErrorCode>([
   'ERR_SEAL_INVALID',
@@ -168,10 +179,9 @@ function stageUpdate(
   if (typeof update === 'function') {
     try {
       staged = structuredClone(data);
-    } catch (error) {
-      throw new SessionError('ERR_DATA_INVALID', 'Data cannot be represented faithfully as JSON', {
-        cause: error,
-      });
+    } catch {
+      // The clone's own error quotes the value (a function's source): never pass it on.
+      throw new SessionError('ERR_DATA_INVALID', 'Data cannot be represented faithfully as JSON');
     }
     patch = update(staged);
   } else {
@@ -230,47 +240,45 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     else (sessions as Record<string, Session>)[name] = session;
   }
 
-  function freshSession(config: ResolvedConfig, state: SessionState): Session {
-    state.persisted = false;
-    state.source = 'fresh';
-    state.sealedWithOldPassword = false;
-    state.legacySeal = false;
-    state.flash = undefined;
-    return { id: newId(config), createdAt: now(), data: {} };
+  /** A new, unwritten session. */
+  function fresh(config: ResolvedConfig, tokenUnchecked = false): Loaded {
+    return {
+      session: { id: newId(config), createdAt: now(), data: {} },
+      source: 'fresh',
+      sealedWithOldPassword: false,
+      legacySeal: false,
+      flash: undefined,
+      tokenUnchecked,
+    };
   }
 
-  function refuse(
-    config: ResolvedConfig,
-    error: SessionError,
-    source: Exclude<SessionSource, 'fresh'>,
-  ): void {
-    reportInvalidToken(config, { error, source, name: config.name });
-  }
-
-  /** Tries one token; reports why it was refused and gives undefined, or rethrows others. */
+  /**
+   * Tries one token: what it loads, or undefined when it is refused (reported), or the
+   * error when it is not a token error. Touches no state: the load installs what it gives
+   * only if no clear came meanwhile.
+   */
   function tryToken(
     config: ResolvedConfig,
-    state: SessionState,
     token: string,
     source: Exclude<SessionSource, 'fresh'>,
-  ): MaybePromise<Session | undefined> {
-    const refused = (error: unknown): Session | undefined => {
+    refusedTokens: { unchecked: boolean },
+  ): MaybePromise<Loaded | undefined> {
+    const refused = (error: unknown): Loaded | undefined => {
       if (!isSessionError(error) || !TOKEN_ERRORS.has(error.code)) throw error;
       if (error.code === 'ERR_DERIVATION_LIMIT' && source === 'cookie') {
-        state.tokenUnchecked = true;
+        refusedTokens.unchecked = true;
       }
-      refuse(config, error, source);
+      reportInvalidToken(config, { error, source, name: config.name });
       return undefined;
     };
-    const accepted = (opened: OpenedToken): Session => {
-      state.persisted = true;
-      state.source = source;
-      state.headerBound = source === 'header';
-      state.sealedWithOldPassword = passwordIdOf(token) !== config.sealingPasswordId;
-      state.legacySeal = opened.legacySeal;
-      state.flash = opened.flash;
-      return opened.session;
-    };
+    const accepted = (opened: OpenedToken): Loaded => ({
+      session: opened.session,
+      source,
+      sealedWithOldPassword: passwordIdOf(token) !== config.sealingPasswordId,
+      legacySeal: opened.legacySeal,
+      flash: opened.flash,
+      tokenUnchecked: false,
+    });
     let opened: MaybePromise<OpenedToken>;
     try {
       opened = codec.open(config, token);
@@ -284,40 +292,44 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     request: RequestContext,
     config: ResolvedConfig,
     state: SessionState,
-  ): MaybePromise<Session> {
-    if (state.cleared) return freshSession(config, state);
+  ): MaybePromise<Loaded> {
+    if (state.cleared) return fresh(config);
     const { transport } = request;
-    const fromCookie = (): MaybePromise<Session> => {
+    const refusedTokens = { unchecked: false };
+    const fromCookie = (): MaybePromise<Loaded> => {
       const cookie = readSessionCookie(transport, config, state);
       if (cookie.duplicated) {
         // Browsers send the cookie of the longest path first, so a sibling site that can
         // set a cookie for the parent domain can put its own in front of ours. We take the
         // first, as every server does, and say so: a __Host- name is the defence.
-        refuse(
-          config,
-          new SessionError(
+        reportInvalidToken(config, {
+          error: new SessionError(
             'ERR_COOKIE_DUPLICATE',
             'The request carried the session cookie more than once; the first was used',
           ),
-          'cookie',
-        );
+          source: 'cookie',
+          name: config.name,
+        });
       }
-      if (cookie.invalid !== undefined) refuse(config, cookie.invalid, 'cookie');
-      if (cookie.token === undefined) return freshSession(config, state);
+      if (cookie.invalid !== undefined) {
+        reportInvalidToken(config, { error: cookie.invalid, source: 'cookie', name: config.name });
+      }
+      if (cookie.token === undefined) return fresh(config);
       return chain(
-        tryToken(config, state, cookie.token, 'cookie'),
-        (session) => session ?? freshSession(config, state),
+        tryToken(config, cookie.token, 'cookie', refusedTokens),
+        (loaded) => loaded ?? fresh(config, refusedTokens.unchecked),
       );
     };
     const headerToken = requestHeaderToken(transport, config);
     if (headerToken === undefined) return fromCookie();
     // An invalid header falls back to the cookie.
     return chain(
-      tryToken(config, state, headerToken, 'header'),
-      (session) => session ?? fromCookie(),
+      tryToken(config, headerToken, 'header', refusedTokens),
+      (loaded) => loaded ?? fromCookie(),
     );
   }
 
+  /** Makes `session` the request's session, and mirrors it where h3 keeps it. */
   function install(
     request: RequestContext,
     config: ResolvedConfig,
@@ -329,6 +341,25 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     return session;
   }
 
+  /** Installs what a load gave, with where it came from. */
+  function installLoaded(
+    request: RequestContext,
+    config: ResolvedConfig,
+    state: SessionState,
+    loaded: Loaded,
+  ): Session {
+    state.source = loaded.source;
+    state.persisted = loaded.source !== 'fresh';
+    // Sticky: once the request's session came from the header, this request never writes
+    // the cookie, even for a session started after a clear.
+    if (loaded.source === 'header') state.headerBound = true;
+    state.sealedWithOldPassword = loaded.sealedWithOldPassword;
+    state.legacySeal = loaded.legacySeal;
+    state.flash = loaded.flash;
+    state.tokenUnchecked = loaded.tokenUnchecked;
+    return install(request, config, state, loaded.session);
+  }
+
   function load(
     request: RequestContext,
     config: ResolvedConfig,
@@ -336,22 +367,22 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   ): Promise<Session> {
     if (state.session !== undefined) return Promise.resolve(state.session);
     if (state.loading === undefined) {
-      let loaded: MaybePromise<Session>;
+      let loaded: MaybePromise<Loaded>;
       try {
         loaded = loadSession(request, config, state);
       } catch (error) {
         return rejection(error);
       }
       if (!(loaded instanceof Promise)) {
-        return Promise.resolve(install(request, config, state, loaded));
+        return Promise.resolve(installLoaded(request, config, state, loaded));
       }
       const generation = state.generation;
       state.loading = loaded.then(
-        (session) => {
-          // A clear came while the token was being opened: it must not come back.
-          if (state.generation !== generation) return session;
+        (result) => {
+          // A clear came while the token was being opened: nothing of it may come back.
+          if (state.generation !== generation) return load(request, config, state);
           state.loading = undefined;
-          return install(request, config, state, session);
+          return installLoaded(request, config, state, result);
         },
         (error: unknown) => {
           if (state.generation === generation) state.loading = undefined;
@@ -364,7 +395,9 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
 
   /**
    * Loads the session, then writes it when the write policy says so; concurrent callers
-   * share that write.
+   * share that write. A renewal (anything but a new session) that fails leaves the read
+   * as it is: the renewal waits for a later request, and its failure is reported unless
+   * it is only that the response head already went out (a streaming response).
    */
   async function loadAndSettle(
     request: RequestContext,
@@ -377,13 +410,11 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     const reason =
       state.autoWrite === undefined ? shouldWrite(state, resolved, saveNew, now()) : false;
     if (reason !== false) {
-      // A renewal (not a new session) that comes after the response head went out (a
-      // streaming response) waits for a later request: the read itself must not fail.
       const written =
         reason === 'new-session'
           ? updateSession(request, config)
           : updateSession(request, config).catch((error: unknown) => {
-              if (!isSessionError(error, 'ERR_HEADERS_SENT')) throw error;
+              if (!isSessionError(error, 'ERR_HEADERS_SENT')) resolved.onUnawaitedError(error);
               return session;
             });
       state.autoWrite = written;
@@ -397,9 +428,11 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   }
 
   /**
-   * Seals `next` and sets the cookie, unless a clear came after `generation`. Gives false
-   * when the write was superseded by that clear. A session from the session header is
-   * not written into the cookie (its client asks for `sealSession`).
+   * Seals `next` (which also checks its data and size, cookie or not), then, unless a clear
+   * came after `generation`, sets the cookie and runs `apply` in the same turn: no await
+   * separates the generation check from the state it guards. Gives false when a clear
+   * superseded the write. A session from the session header is not written into the
+   * cookie (its client asks for `sealSession`).
    */
   async function write(
     request: RequestContext,
@@ -408,22 +441,26 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     next: Session,
     flash: Record<string, unknown> | undefined,
     generation: number,
+    apply: () => void,
   ): Promise<boolean> {
     // Every write restamps the idle window, as in h3 2.x.
     if (config.idleTimeoutMs > 0) next.lastSeenAt = now();
-    if (state.headerBound || config.cookie === false) return state.generation === generation;
     const { transport } = request;
-    assertWritable(transport);
+    const toCookie = !state.headerBound && config.cookie !== false;
+    if (toCookie) assertWritable(transport);
     const token = await codec.seal(config, next, flash);
     if (state.generation !== generation) return false;
     if (token.length > MAX_TOKEN_LENGTH) {
       throw new SessionError('ERR_COOKIE_TOO_LARGE', 'The session token would be too large');
     }
-    writeSessionCookie(transport, config, state, token, sessionEnd(config, next), now());
-    state.persisted = true;
-    state.sealedWithOldPassword = false;
-    state.legacySeal = false;
-    state.tokenUnchecked = false;
+    if (toCookie) {
+      writeSessionCookie(transport, config, state, token, sessionEnd(config, next), now());
+      state.persisted = true;
+      state.sealedWithOldPassword = false;
+      state.legacySeal = false;
+      state.tokenUnchecked = false;
+    }
+    apply();
     return true;
   }
 
@@ -453,7 +490,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
    * Writes the session with `data` and `flash` as they would become, then makes them the
    * session's: a failed write changes nothing.
    */
-  async function commit(
+  function commit(
     request: RequestContext,
     resolved: ResolvedConfig,
     state: SessionState,
@@ -464,11 +501,11 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   ): Promise<boolean> {
     const next: Session = { id: session.id, createdAt: session.createdAt, data };
     if (session.lastSeenAt !== undefined) next.lastSeenAt = session.lastSeenAt;
-    if (!(await write(request, resolved, state, next, flash, generation))) return false;
-    replaceContents(session.data, data);
-    if (next.lastSeenAt !== undefined) session.lastSeenAt = next.lastSeenAt;
-    state.flash = flash;
-    return true;
+    return write(request, resolved, state, next, flash, generation, () => {
+      replaceContents(session.data, data);
+      if (next.lastSeenAt !== undefined) session.lastSeenAt = next.lastSeenAt;
+      state.flash = flash;
+    });
   }
 
   function updateSession<T extends SessionDataT>(
@@ -517,10 +554,10 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       const current = await load(request, resolved, state);
       if (state.generation !== generation) return current as Session<T>;
       const next: Session = { id: newId(resolved), createdAt: now(), data: current.data };
-      if (!(await write(request, resolved, state, next, state.flash, generation))) {
-        return current as Session<T>;
-      }
-      return install(request, resolved, state, next) as Session<T>;
+      const written = await write(request, resolved, state, next, state.flash, generation, () => {
+        install(request, resolved, state, next);
+      });
+      return (written ? next : current) as Session<T>;
     });
   }
 
@@ -555,11 +592,12 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       Reflect.deleteProperty(rest, key);
       const remaining = Object.keys(rest).length > 0 ? rest : undefined;
       // Read once: the value leaves this request's session even when the cookie cannot be
-      // written any more (it then reaches the next request again, which is all a cookie can do).
+      // written any more (it then reaches the next request again, which is all a cookie can
+      // do), unless a clear came meanwhile.
       try {
         await commit(request, resolved, state, session, { ...session.data }, remaining, generation);
       } catch (error) {
-        state.flash = remaining;
+        if (state.generation === generation) state.flash = remaining;
         throw error;
       }
       return value;
@@ -606,9 +644,10 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       const state = stateOf(request, resolved.name);
       return enqueue(state, async () => {
         const session = await load(request, resolved, state);
-        // As h3 2.x: a sealed session is seen now.
-        if (resolved.idleTimeoutMs > 0) session.lastSeenAt = now();
-        return codec.seal(resolved, session, state.flash);
+        // As h3 2.x, a sealed session is seen now; the request's own session is left as it
+        // is, so its cookie's idle renewal still happens.
+        const sealed = resolved.idleTimeoutMs > 0 ? { ...session, lastSeenAt: now() } : session;
+        return codec.seal(resolved, sealed, state.flash);
       });
     },
 

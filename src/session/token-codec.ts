@@ -11,6 +11,7 @@
 import { SessionError, isSessionError } from '../errors.js';
 import type { Iron } from '../iron/create-iron.js';
 import type { MaybePromise } from '../internal/maybe-promise.js';
+import { LruCache } from '../internal/lru.js';
 import { chain } from '../internal/maybe-promise.js';
 import type { ResolvedConfig } from './config.js';
 import { checkPurpose } from './purpose.js';
@@ -24,6 +25,11 @@ import type { Session } from './types.js';
  */
 export const MAX_TOKEN_LENGTH: number = 32 * 1024;
 
+/** Characters of a token's MAC (its last field): what identifies a verified token. */
+const MAC_CHARS = 43;
+/** Tokens remembered as verifying only at 1 iteration (see `legacyTokens`). */
+const LEGACY_TOKENS = 1024;
+
 /** What a token holds besides the session. */
 export interface OpenedToken {
   readonly session: Session;
@@ -35,8 +41,6 @@ export interface OpenedToken {
 
 /** Seals and opens sessions for one iron instance and clock. */
 export interface TokenCodec {
-  /** Milliseconds since the epoch, as the codec sees them. */
-  readonly now: () => number;
   /**
    * Opens `token` into a session. Synchronous when the crypto backend is (node:crypto),
    * so a request's session costs no promise hops there.
@@ -116,6 +120,12 @@ export function createTokenCodec(iron: Iron, now: () => number): TokenCodec {
     return { session, flash, legacySeal };
   }
 
+  // Tokens that verified only at 1 iteration, by their MAC: one that is never resealed (a
+  // session header, `cookie: false`) is then opened at 1 iteration straight away, from the
+  // verified-token cache, instead of failing a full-iteration derivation on every request.
+  // Only tokens that verified enter, and the bound holds whatever the traffic.
+  const legacyTokens = new LruCache<string, true>(LEGACY_TOKENS);
+
   /** Unseals with the config's options, then once more at 1 iteration when it allows. */
   function unseal(config: ResolvedConfig, token: string): MaybePromise<OpenedToken> {
     const legacy = config.legacySeal;
@@ -123,12 +133,17 @@ export function createTokenCodec(iron: Iron, now: () => number): TokenCodec {
     if (legacy === undefined) {
       return chain(iron.unsealEager(token, config.password, config.seal), opened);
     }
+    const openedLegacy = (value: unknown): OpenedToken => {
+      legacyTokens.set(token.slice(-MAC_CHARS), true);
+      return toOpened(config, value, true);
+    };
+    if (legacyTokens.get(token.slice(-MAC_CHARS)) === true) {
+      return chain(iron.unsealEager(token, config.password, legacy), openedLegacy);
+    }
     // Only a MAC failure is retried: a malformed or expired token would fail again.
     const retry = (error: unknown): MaybePromise<OpenedToken> => {
       if (!isSessionError(error, 'ERR_SEAL_UNSEAL_FAILED')) throw error;
-      return chain(iron.unsealEager(token, config.password, legacy), (value) =>
-        toOpened(config, value, true),
-      );
+      return chain(iron.unsealEager(token, config.password, legacy), openedLegacy);
     };
     let first: MaybePromise<unknown>;
     try {
@@ -140,7 +155,6 @@ export function createTokenCodec(iron: Iron, now: () => number): TokenCodec {
   }
 
   return {
-    now,
     open(config, token) {
       // JavaScript callers of unsealSession may pass a non-string: iron refuses it
       // (ERR_SEAL_INVALID).

@@ -85,7 +85,10 @@ export interface SessionConfig {
   sessionHeader?: false | string | undefined;
   /** iron options, merged over the defaults (`ttl` follows `maxAge`). */
   seal?: SealOptionsInput | undefined;
-  /** A Crypto whose `randomUUID` makes session ids. @default globalThis.crypto */
+  /**
+   * A Crypto whose `randomUUID` makes session ids (h3's option).
+   * @default none: random UUID v4s drawn from the crypto backend's pool
+   */
   crypto?: { randomUUID(): string } | undefined;
   /** Makes a new session id. @default crypto.randomUUID() */
   generateId?: (() => string) | undefined;

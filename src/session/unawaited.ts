@@ -39,7 +39,14 @@ export function watchWrite<T>(work: Promise<T>, report: (error: unknown) => void
   });
   // Attached with the original `then`, so this handler does not count as an observer.
   void Promise.prototype.then.call(watched, undefined, (error: unknown) => {
-    if (!watched.observed) report(error);
+    if (!watched.observed) {
+      try {
+        report(error);
+      } catch {
+        // A reporter that throws (a logger that is down) must not become the unhandled
+        // rejection this module exists to prevent.
+      }
+    }
   });
   return watched;
 }

@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CookieIdentity } from '../../src/cookie/set-cookie.js';
 import { replaceSetCookie } from '../../src/cookie/set-cookie.js';
+import { nodeBackend } from '../../src/iron/backend/node.js';
+import { createIron } from '../../src/iron/create-iron.js';
 import { iron } from '../../src/iron/instance.js';
 import { createRequestContext, type RequestContext } from '../../src/session/request-state.js';
 import { createSessionEngine } from '../../src/session/session-engine.js';
@@ -204,5 +206,145 @@ describe('session engine: configuration checked at the first call', () => {
     for (const id of ids) {
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     }
+  });
+});
+
+describe('session engine: nothing of a cleared session comes back', () => {
+  it('a token still being opened (asynchronously) when clear() is called leaves no flash or source behind', async () => {
+    // The WebCrypto backend opens tokens asynchronously on Node, as it does on workerd.
+    // A fresh instance has never seen the token, so it derives its keys: at 8192 iterations
+    // on the thread pool, asynchronously (as every derivation is on WebCrypto).
+    const engine = createSessionEngine({ iron: createIron(nodeBackend), now: () => Date.now() });
+    const sealer = createSessionEngine({ iron: createIron(nodeBackend), now: () => Date.now() });
+    const { config } = configWith({
+      seal: { encryption: { iterations: 8192 }, integrity: { iterations: 8192 } },
+    });
+    const signIn = fakeRequest();
+    await sealer.updateSession(signIn.request, config, { user: 'alice' });
+    await sealer.setFlash(signIn.request, config, 'notice', 'OLD-FLASH');
+    const token = tokenIn(signIn.setCookies())!;
+
+    const { request, setCookies } = fakeRequest({ cookie: `h3=${token}` });
+    const opening = engine.getSession(request, config);
+    await engine.clearSession(request, config);
+    const manager = await engine.useSession(request, config);
+    // The unseal started before the clear settles now: what it opened must stay out.
+    await opening;
+    await manager.update({ anonymous: true });
+    expect(await manager.takeFlash('notice')).toBeUndefined();
+    const final = tokenIn(setCookies());
+    expect(final).toBeDefined();
+    const reopened = await engine.unsealSession(config, final!);
+    expect(reopened.data).toEqual({ anonymous: true });
+    expect(reopened.id).not.toBe((await engine.unsealSession(config, token)).id);
+  });
+
+  it('a clear right after a regenerate wrote its cookie is not undone', async () => {
+    const { engine } = engineWithClock();
+    const { config } = configWith();
+    const signIn = fakeRequest();
+    await engine.updateSession(signIn.request, config, { user: 'alice' });
+    const token = tokenIn(signIn.setCookies())!;
+
+    let cleared: Promise<void> | undefined;
+    const cookies: string[] = [];
+    const transport: SessionTransport = {
+      getRequestHeader: (name) => (name === 'cookie' ? `h3=${token}` : undefined),
+      setCookie(header, identity) {
+        cookies.splice(0, cookies.length, ...replaceSetCookie(cookies, header, identity));
+        // The first cookie the regenerate writes: clear in the very next microtask.
+        if (cleared === undefined && !header.startsWith('h3=;')) {
+          queueMicrotask(() => {
+            cleared = engine.clearSession(request, config);
+          });
+        }
+      },
+      headersSent: () => false,
+    };
+    const request: RequestContext = createRequestContext(transport);
+    await engine.regenerateSession(request, config);
+    await cleared;
+    await engine.updateSession(request, config, { later: 1 });
+    expect((await engine.getSession(request, config)).data).toEqual({ later: 1 });
+    expect((await engine.unsealSession(config, tokenIn(cookies)!)).data).toEqual({ later: 1 });
+  });
+});
+
+describe('session engine: what review found', () => {
+  it('an onUnawaitedError that throws never becomes an unhandled rejection', async () => {
+    const { engine } = engineWithClock();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const config: SessionConfig = {
+        password: PASSWORD,
+        onUnawaitedError: () => {
+          throw new Error('logger down');
+        },
+      };
+      const { request, sendHeaders } = fakeRequest();
+      const manager = await engine.useSession(request, config);
+      sendHeaders();
+      void manager.update({ late: true });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('an update of a session from the session header checks its data like any other', async () => {
+    const { engine } = engineWithClock();
+    const { config } = configWith();
+    const sealer = fakeRequest();
+    await engine.updateSession(sealer.request, config, { user: 'api' });
+    const token = tokenIn(sealer.setCookies())!;
+    const { request, setCookies } = fakeRequest({ 'x-h3-session': token });
+    await expect(engine.updateSession(request, config, { when: new Date() })).rejects.toMatchObject(
+      {
+        code: 'ERR_DATA_INVALID',
+      },
+    );
+    await engine.updateSession(request, config, { ok: true });
+    expect(setCookies()).toEqual([]);
+    expect((await engine.getSession(request, config)).data).toEqual({ user: 'api', ok: true });
+  });
+
+  it('sealSession does not take the idle renewal away from the cookie', async () => {
+    const { engine, advance } = engineWithClock();
+    const { config } = configWith({ idleTimeout: 100 });
+    const first = fakeRequest();
+    await engine.updateSession(first.request, config, { user: 'ada' });
+    const token = tokenIn(first.setCookies())!;
+    advance(60_000);
+    const { request, setCookies } = fakeRequest({ cookie: `h3=${token}` });
+    await engine.sealSession(request, config);
+    await engine.useSession(request, config);
+    expect(tokenIn(setCookies())).toBeDefined();
+  });
+
+  it('lifetimes past what a token can carry, and crypto without randomUUID, are refused', async () => {
+    const { engine } = engineWithClock();
+    for (const extra of [
+      { maxAge: 1e13 },
+      { idleTimeout: 1e12 },
+      { crypto: {} as { randomUUID(): string } },
+      { cookie: { maxAge: -1 } },
+      { cookie: { partitioned: true, secure: false } },
+    ]) {
+      await expect(
+        engine.getSession(fakeRequest().request, { password: PASSWORD, ...extra }),
+      ).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID' });
+    }
+  });
+
+  it('the manager shows id, createdAt and data, and nothing of its state', async () => {
+    const { engine } = engineWithClock();
+    const manager = await engine.useSession(fakeRequest().request, configWith().config);
+    expect(Object.keys(manager)).toEqual(['id', 'createdAt', 'data']);
+    expect('state' in manager).toBe(false);
   });
 });

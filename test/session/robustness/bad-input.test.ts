@@ -182,9 +182,12 @@ function expectationOf(c: Case): { valid: boolean; rejections: string[] } {
     const lines = typeof c.cookie === 'string' ? [c.cookie] : c.cookie;
     const joined = lines.map(seen).join('; ');
     const value = parseCookie(joined)[NAME];
-    // A second `h3` pair is reported (a planted cookie may stand in front), then the first is used.
-    const pairs = joined.split(';').filter((pair) => pair.split('=')[0]!.trim() === NAME);
-    if (pairs.length > 1 && value !== undefined && value !== '') rejections.push('cookie');
+    // A second `h3` pair is reported (a planted cookie may stand in front, even behind an
+    // empty one), then the first is used.
+    const pairs = joined
+      .split(';')
+      .filter((pair) => pair.includes('=') && pair.split('=')[0]!.trim() === NAME);
+    if (pairs.length > 1) rejections.push('cookie');
     if (value === validToken) return { valid: true, rejections };
     if (value !== undefined && value !== '') rejections.push('cookie');
   }
