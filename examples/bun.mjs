@@ -2,7 +2,9 @@
 import { eventHandler, useSession } from 'sealed-session';
 import { toWebHandler } from 'sealed-session/fetch';
 
-const sessionConfig = { password: process.env.SESSION_PASSWORD };
+const password = process.env.SESSION_PASSWORD;
+if (password === undefined) throw new Error('Set SESSION_PASSWORD (32 or more characters)');
+const sessionConfig = { password };
 
 const fetch = toWebHandler(
   eventHandler(async (event) => {

@@ -2,7 +2,9 @@
 import { eventHandler, useSession } from 'sealed-session';
 import { toWebHandler } from 'sealed-session/fetch';
 
-const sessionConfig = { password: Deno.env.get('SESSION_PASSWORD') };
+const password = Deno.env.get('SESSION_PASSWORD');
+if (password === undefined) throw new Error('Set SESSION_PASSWORD (32 or more characters)');
+const sessionConfig = { password };
 
 const handler = toWebHandler(
   eventHandler(async (event) => {

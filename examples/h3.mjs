@@ -3,7 +3,9 @@ import { createServer } from 'node:http';
 import { createApp, eventHandler, toNodeListener } from 'h3';
 import { useSession } from 'sealed-session'; // was: from 'h3' (or 'vinxi/http')
 
-const sessionConfig = { password: process.env.SESSION_PASSWORD, name: 'h3' };
+const password = process.env.SESSION_PASSWORD;
+if (password === undefined) throw new Error('Set SESSION_PASSWORD (32 or more characters)');
+const sessionConfig = { password, name: 'h3' };
 
 const app = createApp();
 app.use(
@@ -15,5 +17,6 @@ app.use(
 );
 
 const server = createServer(toNodeListener(app)).listen(Number(process.env.PORT ?? 3000), () => {
-  console.log(`Listening on http://localhost:${server.address().port}`);
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  console.log(`Listening on http://localhost:${port}`);
 });

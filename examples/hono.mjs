@@ -3,8 +3,12 @@ import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 import { sessionMiddleware } from 'sealed-session/hono';
 
+const password = process.env.SESSION_PASSWORD;
+if (password === undefined) throw new Error('Set SESSION_PASSWORD (32 or more characters)');
+
+/** @type {Hono<import('sealed-session/hono').SessionEnv>} */
 const app = new Hono();
-app.use(sessionMiddleware({ password: process.env.SESSION_PASSWORD }));
+app.use(sessionMiddleware({ password }));
 
 app.get('/', async (c) => {
   const session = c.get('session');

@@ -3,7 +3,9 @@ import { createServer } from 'node:http';
 import { eventHandler, useSession } from 'sealed-session';
 import { toNodeListener } from 'sealed-session/node';
 
-const sessionConfig = { password: process.env.SESSION_PASSWORD, maxAge: 60 * 60 };
+const password = process.env.SESSION_PASSWORD;
+if (password === undefined) throw new Error('Set SESSION_PASSWORD (32 or more characters)');
+const sessionConfig = { password, maxAge: 60 * 60 };
 
 const app = eventHandler(async (event) => {
   const session = await useSession(event, sessionConfig);
@@ -12,5 +14,6 @@ const app = eventHandler(async (event) => {
 });
 
 const server = createServer(toNodeListener(app)).listen(Number(process.env.PORT ?? 3000), () => {
-  console.log(`Listening on http://localhost:${server.address().port}`);
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  console.log(`Listening on http://localhost:${port}`);
 });

@@ -3,6 +3,10 @@ import { eventHandler, useSession } from 'sealed-session';
 import { toWebHandler } from 'sealed-session/fetch';
 
 export default {
+  /**
+   * @param {Request} request
+   * @param {{ SESSION_PASSWORD: string }} env
+   */
   fetch(request, env) {
     // Workers hand secrets to each request through `env`.
     const sessionConfig = configFor(env.SESSION_PASSWORD);
@@ -17,8 +21,14 @@ export default {
 };
 
 // One config object per password, so its validation runs once, not per request.
+/** @type {Map<string, import('sealed-session').SessionConfig>} */
 const configs = new Map();
+/** @param {string} password */
 function configFor(password) {
-  if (!configs.has(password)) configs.set(password, { password });
-  return configs.get(password);
+  let config = configs.get(password);
+  if (config === undefined) {
+    config = { password };
+    configs.set(password, config);
+  }
+  return config;
 }
