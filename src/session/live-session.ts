@@ -16,31 +16,6 @@ import type {
 } from './types.js';
 import { watchWrite } from './unawaited.js';
 
-/** Where a manager keeps its request's session state: a key users cannot name. */
-const kState = Symbol('sealed-session.state');
-
-/** The accessors, defined on each manager (own properties) from one shared descriptor set. */
-const LIVE_FIELDS: PropertyDescriptorMap = {
-  id: {
-    enumerable: true,
-    get(this: LiveSession<SessionDataT>) {
-      return this[kState].session?.id;
-    },
-  },
-  createdAt: {
-    enumerable: true,
-    get(this: LiveSession<SessionDataT>) {
-      return this[kState].session?.createdAt;
-    },
-  },
-  data: {
-    enumerable: true,
-    get(this: LiveSession<SessionDataT>) {
-      return this[kState].session?.data ?? {};
-    },
-  },
-};
-
 export class LiveSession<
   T extends SessionDataT,
   F extends FlashDataT = FlashDataT,
@@ -61,12 +36,14 @@ export class LiveSession<
     this.#engine = engine;
     this.#request = request;
     this.#config = config;
-    this[kState] = state;
-    Object.defineProperties(this, LIVE_FIELDS);
+    // Own accessors over the state, closed over here, so the state itself is no property
+    // of the manager that users could reach.
+    Object.defineProperties(this, {
+      id: { enumerable: true, get: () => state.session?.id },
+      createdAt: { enumerable: true, get: () => state.session?.createdAt },
+      data: { enumerable: true, get: () => state.session?.data ?? {} },
+    });
   }
-
-  /** The state the shared accessors read (a symbol key: not a property users see). */
-  readonly [kState]: SessionState;
 
   update(update?: SessionUpdate<T>): Promise<this> {
     return this.#settle(this.#engine.updateSession(this.#request, this.#config, update));
