@@ -16,10 +16,13 @@ import * as prettier from 'prettier';
  * @typedef {{ cpu: string, cores: number, os: string, node: string }} Machine
  * @typedef {{ machine: Machine, date: string, config: { rounds: number },
  *   libraries: Array<{ id: string, name: string }>,
- *   results: Record<CaseId, Record<LibraryId, { opsPerSec: number }>>,
+ *   results: Record<CaseId, Record<LibraryId, { opsPerSec: number, cpuUsPerOp?: number }>>,
  *   ratios: Record<CaseId, import('./iron.mjs').RatioRows>,
  *   targets: Array<{ pass: boolean, library: string, case: string, target: number,
- *     versus: string, actual: number }> }} IronReport
+ *     versus: string, versusCase?: string, actual: number }>,
+ *   cpuTargets?: Array<{ pass: boolean, library: string, case: string, target: number,
+ *     actual: number }> }} IronReport - older reports lack cpuUsPerOp, the forged case and
+ *   cpuTargets
  * @typedef {{ result: Record<'ours' | 'iwc1', { seal: number, unseal: number }>,
  *   ratios: { seal: number, unseal: number } }} WorkerdReport
  * @typedef {{ date: string, config: { rounds: number, connections: number, pipelining: number },
@@ -53,6 +56,9 @@ const escape = (text) =>
   );
 /** @param {number} n */
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+/** Label of our rows for tokens whose salts the process has never seen. */
+const NEVER_SEEN = 'never-seen salts';
 
 /**
  * One horizontal bar chart on a log scale (the values span three orders of magnitude).
@@ -99,13 +105,23 @@ export function render() {
    * @param {CaseId} caseId
    * @returns {Row[]}
    */
-  const ironRows = (caseId) =>
-    Object.entries(iron.results[caseId]).map(([id, r]) => ({
+  const ironRows = (caseId) => {
+    const rows = Object.entries(iron.results[caseId]).map(([id, r]) => ({
       // Every library with results is listed in `libraries`.
       label: /** @type {string} */ (names[id]),
       value: r.opsPerSec,
       ours: id.startsWith('ss-'),
     }));
+    // A fresh token whose salts this process has never seen (sealed by h3, another process,
+    // or forged) needs its keys derived: our rows for it sit with the fresh-token unseals.
+    if (caseId !== 'unsealFresh') return rows;
+    for (const [id, r] of Object.entries(iron.results.unsealForeign ?? {})) {
+      // Short enough for the label column: "sealed-session (node)" becomes "(node)".
+      const backend = names[id]?.replace(/^sealed-session /, '') ?? id;
+      rows.push({ label: `${NEVER_SEEN} ${backend}`, value: r.opsPerSec, ours: true });
+    }
+    return rows;
+  };
   /**
    * @param {import('./http.mjs').Scenario} scenario
    * @returns {Row[]}
@@ -193,6 +209,59 @@ function yardstickNote(iron) {
 }
 
 /**
+ * What the never-seen-salts rows are, and what a forged token costs, from this run.
+ *
+ * @param {IronReport} iron
+ * @param {Record<string, string>} names
+ */
+function neverSeenNote(iron, names) {
+  const node = iron.results.unsealForeign?.['ss-node'];
+  if (node === undefined) return [];
+  const hapi = iron.results.unsealFresh.hapi;
+  const known = iron.results.unsealFresh['ss-node'];
+  let text =
+    `"${NEVER_SEEN}" unseals fresh tokens sealed by @hapi/iron, each with salts of its own, ` +
+    'as h3 seals them, or another process, or this one before a restart: both keys are ' +
+    `derived (PBKDF2, one iteration) for each. ${names['ss-node']} does ` +
+    `${ratio(node.opsPerSec, hapi.opsPerSec)} @hapi/iron's fresh unseals and ` +
+    `${(node.opsPerSec / known.opsPerSec).toFixed(2)}× its own unseals of tokens whose salts ` +
+    'it knows.';
+  const forged = iron.results.unsealForged;
+  const ours = forged?.['ss-node']?.cpuUsPerOp;
+  if (ours !== undefined) {
+    const theirs = forged?.hapi?.cpuUsPerOp;
+    text +=
+      // A no-break space keeps each figure on the line of its unit.
+      ` A forged token (fresh salts, a wrong MAC) costs ${names['ss-node']} ${ours.toFixed(1)}\u00a0µs ` +
+      `of CPU to refuse${theirs === undefined ? '' : ` (@hapi/iron: ${theirs.toFixed(1)}\u00a0µs)`}: ` +
+      'one key derived, one MAC.';
+  }
+  return [...wrap(text), ''];
+}
+
+/**
+ * Breaks `text` into lines of at most `width` characters at spaces, as the README's prose
+ * is wrapped (prettier keeps prose lines as they are).
+ *
+ * @param {string} text
+ */
+function wrap(text, width = 90) {
+  /** @type {string[]} */
+  const lines = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+/**
  * The README section: tables of the last run, the targets, and the chart.
  *
  * @param {Rendered} rendered
@@ -218,6 +287,10 @@ export function readmeSection({ iron, workerd, http, names }) {
       `| ${names[id]} | ${fmt(iron.results.seal[id].opsPerSec)} | ${fmt(iron.results.unsealFresh[id].opsPerSec)} | ${fmt(iron.results.unsealRepeat[id].opsPerSec)} |`,
     );
   }
+  const neverSeen = iron.results.unsealForeign ?? {};
+  for (const [id, r] of Object.entries(neverSeen)) {
+    lines.push(`| ${names[id]}, ${NEVER_SEEN} | – | ${fmt(r.opsPerSec)} | – |`);
+  }
   lines.push(
     '',
     '"Fresh token" unseals a different token each time (more tokens than the verified-token',
@@ -225,6 +298,7 @@ export function readmeSection({ iron, workerd, http, names }) {
     'across requests: sealed-session answers it from its bounded cache of verified tokens',
     '(expiry rechecked on every hit, a fresh copy of the data each time).',
     '',
+    ...neverSeenNote(iron, names),
     ...yardstickNote(iron),
     '**The WebCrypto backend in workerd** (Miniflare), where it runs (on Node the package picks',
     'node:crypto); fresh tokens, ops/s. Informational: the targets below are measured on Node.',
@@ -264,8 +338,15 @@ export function readmeSection({ iron, workerd, http, names }) {
     '',
   );
   for (const t of iron.targets) {
+    const versus = t.versus === t.library ? 'its own' : names[t.versus];
+    const versusCase = t.versusCase === undefined ? '' : ` ${t.versusCase}`;
     lines.push(
-      `- ${t.pass ? '✅' : '❌'} ${names[t.library]} ${t.case} ≥ ${t.target}× ${names[t.versus]}: ${t.actual.toFixed(1)}×`,
+      `- ${t.pass ? '✅' : '❌'} ${names[t.library]} ${t.case} ≥ ${t.target}× ${versus}${versusCase}: ${t.actual.toFixed(t.target < 1 ? 2 : 1)}×`,
+    );
+  }
+  for (const t of iron.cpuTargets ?? []) {
+    lines.push(
+      `- ${t.pass ? '✅' : '❌'} ${names[t.library]} ${t.case} ≤ ${t.target} µs of CPU per token: ${t.actual.toFixed(1)} µs`,
     );
   }
   for (const t of http.targets) {

@@ -37,3 +37,4 @@ export function buildTokenPool(
   size?: number,
   concurrency?: number,
 ): Promise<string[]>;
+export function forgeToken(token: string): string;

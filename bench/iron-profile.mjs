@@ -4,7 +4,7 @@
  *   node bench/iron-profile.mjs [breakdown]      cost of each step of seal/unseal, in isolation
  *   node --cpu-prof --cpu-prof-dir=.tmp/prof bench/iron-profile.mjs loop <case> [seconds]
  *                                                a focused loop for a CPU profile, where <case> is
- *                                                seal | fresh | repeat | foreign
+ *                                                seal | fresh | repeat | foreign | forged
  *
  * The breakdown re-does each step the engine does with the same node:crypto calls, so the
  * numbers add up to roughly one operation; the full operation is timed alongside.
@@ -18,7 +18,17 @@ import { equalStrings } from '../dist/internal/constant-time.js';
 import { parseToken } from '../dist/iron/format.js';
 import { parseSafe, stringifyLossless } from '../dist/iron/json.js';
 import { LruCache } from '../dist/internal/lru.js';
-import { PASSWORD, PAYLOAD, POOL_SIZE, buildTokenPool, createAdapters } from './iron-fixtures.mjs';
+import { Pbkdf2Sha1 } from '../dist/internal/pbkdf2-sha1.js';
+import { SessionError } from '../dist/errors.js';
+import { withoutStack } from '../dist/internal/stackless.js';
+import {
+  PASSWORD,
+  PAYLOAD,
+  POOL_SIZE,
+  buildTokenPool,
+  createAdapters,
+  forgeToken,
+} from './iron-fixtures.mjs';
 
 const [mode = 'breakdown', which = 'fresh', seconds = '3'] = process.argv.slice(2);
 
@@ -53,13 +63,22 @@ async function nsPerOp(fn, n = 20000) {
 }
 
 if (mode === 'loop') {
-  const foreign = which === 'foreign' ? await buildTokenPool(hapi, POOL_SIZE) : [];
+  const foreign =
+    which === 'foreign' || which === 'forged' ? await buildTokenPool(hapi, POOL_SIZE) : [];
+  const forged = foreign.map(forgeToken);
   /** @type {Record<string, (i: number) => Promise<unknown>>} */
   const ops = {
     seal: () => iron.seal(PAYLOAD, PASSWORD),
     fresh: (i) => iron.unseal(/** @type {string} */ (pool[i % pool.length]), PASSWORD),
     repeat: () => iron.unseal(/** @type {string} */ (pool[0]), PASSWORD),
     foreign: (i) => iron.unseal(/** @type {string} */ (foreign[i % foreign.length]), PASSWORD),
+    forged: (i) =>
+      iron.unseal(/** @type {string} */ (forged[i % forged.length]), PASSWORD).then(
+        () => {
+          throw new Error('a forged token was accepted');
+        },
+        () => undefined,
+      ),
   };
   const op = ops[which];
   if (op === undefined) throw new Error(`unknown case ${which}`);
@@ -89,6 +108,12 @@ if (mode === 'loop') {
   const map = new Map();
   const cacheKey = `sha256|1|${salt}`;
   map.set(cacheKey, macKey);
+  // Never-seen salts: @hapi/iron's tokens (a new salt each), and the same with a wrong MAC.
+  const foreign = await buildTokenPool(hapi, POOL_SIZE);
+  const forged = foreign.map(forgeToken);
+  const freshSalts = foreign.map((t) => /** @type {string} */ (t.split('*')[6]));
+  const jsPbkdf2 = new Pbkdf2Sha1(4);
+  const rawEncKey = pbkdf2Sync(PASSWORD, parsed.encryptionSalt, 1, 32, 'sha1');
 
   /** @type {Array<[label: string, fn: (i: number) => unknown]>} */
   const steps = [
@@ -98,6 +123,45 @@ if (mode === 'loop') {
     ],
     ['unseal repeat, whole op (await iron.unseal)', () => iron.unseal(token, PASSWORD)],
     ['seal, whole op (await iron.seal)', () => iron.seal(PAYLOAD, PASSWORD)],
+    [
+      'unseal never-seen salts, whole op (await iron.unseal)',
+      (i) => iron.unseal(/** @type {string} */ (foreign[i % foreign.length]), PASSWORD),
+    ],
+    [
+      'forged token (fresh salts, bad MAC) refused, whole op',
+      (i) =>
+        iron.unseal(/** @type {string} */ (forged[i % forged.length]), PASSWORD).then(
+          () => {
+            throw new Error('a forged token was accepted');
+          },
+          () => undefined,
+        ),
+    ],
+    [
+      '  PBKDF2-HMAC-SHA1, 1 iteration, 32 bytes, new salt: pbkdf2Sync',
+      (i) => pbkdf2Sync(PASSWORD, /** @type {string} */ (freshSalts[i & 4095]), 1, 32, 'sha1'),
+    ],
+    [
+      '    the same in JS, password keyed once (Pbkdf2Sha1)',
+      (i) => jsPbkdf2.derive(PASSWORD, /** @type {string} */ (freshSalts[i & 4095]), 1, 32),
+    ],
+    [
+      '  decrypt under a new key: new NodeAesKey, one-shot context + 2x Buffer.from',
+      () =>
+        new NodeAesKey(rawEncKey, 'aes-256-cbc').decrypt(
+          Buffer.from(parsed.iv, 'base64url'),
+          Buffer.from(parsed.ciphertext, 'base64url'),
+        ),
+    ],
+    [
+      '  new SessionError, stack captured',
+      () => new SessionError('ERR_SEAL_UNSEAL_FAILED', 'The token does not verify'),
+    ],
+    [
+      '    the same without a stack (withoutStack: how refusals are made)',
+      () =>
+        withoutStack(() => new SessionError('ERR_SEAL_UNSEAL_FAILED', 'The token does not verify')),
+    ],
     ['  await of a resolved promise (toPromise)', () => Promise.resolve(1)],
     ['  parseToken (one regex + 8 captures + slice)', () => parseToken(token)],
     [

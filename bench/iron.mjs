@@ -18,12 +18,21 @@
  *                  tokens, so that cache never hits): the real crypto cost
  *   unseal repeat  one token again and again, as a session cookie arrives on every request;
  *                  sealed-session answers from its verified-token cache
- *   unseal foreign sealed-session only, informational: fresh tokens sealed by @hapi/iron, a new
- *                  salt each, so every unseal derives both keys (PBKDF2) again
+ *   unseal never-seen salts
+ *                  sealed-session only: fresh tokens sealed by @hapi/iron, a new salt each (as
+ *                  h3 seals, or another process, or one before a restart), so every unseal
+ *                  derives both keys (PBKDF2) again; compared with each peer's fresh unseal
+ *   unseal forged  more such tokens, with a wrong MAC: each needs the MAC key derived
+ *                  before it is refused (sealed-session and @hapi/iron)
+ *
+ * Besides wall time, each batch records the process's CPU time (process.cpuUsage: every
+ * thread, so the thread-pool work of the peers that use it counts too): on a loaded shared
+ * machine CPU µs per operation moves much less than operations per second.
  *
  * Usage: npm run build && node bench/iron.mjs [--rounds 7] [--batch-ms 150] [--warmup-ms 250]
  *          [--pool 4096] [--out bench/results/iron.json] [--no-write]
- * The targets are printed as PASS/FAIL; missing one never fails the process.
+ * The targets are printed as PASS/FAIL; missing one never fails the process. They are
+ * ratios within the run, except the forged-token refusal, which is CPU µs per token.
  */
 import { deepStrictEqual } from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -41,6 +50,7 @@ import {
   VERIFIED_TOKEN_CACHE,
   buildTokenPool,
   createAdapters,
+  forgeToken,
   payloadFor,
 } from './iron-fixtures.mjs';
 
@@ -68,11 +78,11 @@ if (POOL <= VERIFIED_TOKEN_CACHE) {
 /**
  * @typedef {import('./iron-fixtures.d.mts').IronAdapter} IronAdapter
  * @typedef {IronAdapter['id']} LibraryId
- * @typedef {'seal' | 'unsealFresh' | 'unsealRepeat' | 'unsealForeign'} CaseId
- * @typedef {{ opsPerSec: number, usPerOp: number, spread: number, batch: number,
- *   samples: number[] }} CaseResult - one library in one case
+ * @typedef {'seal' | 'unsealFresh' | 'unsealRepeat' | 'unsealForeign' | 'unsealForged'} CaseId
+ * @typedef {{ opsPerSec: number, usPerOp: number, cpuUsPerOp: number, spread: number,
+ *   batch: number, samples: number[] }} CaseResult - one library in one case
  * @typedef {{ caseId: CaseId, adapter: IronAdapter, op: () => Promise<unknown>, count: number,
- *   samples: number[] }} Job - one timed (case, library) pair
+ *   samples: number[], cpuSamples: number[] }} Job - one timed (case, library) pair
  * @typedef {Record<LibraryId, Record<LibraryId, number>>} RatioRows - ours, then peer
  */
 
@@ -91,11 +101,26 @@ const CASES = [
   },
   {
     id: 'unsealForeign',
-    label: 'unseal, fresh @hapi/iron tokens (informational)',
-    note: 'sealed-session only: a new salt per token, so both keys are derived per unseal',
+    label: 'unseal, never-seen salts',
+    note: 'fresh @hapi/iron tokens, a new salt each (as h3 seals): both keys derived per unseal',
     only: ['ss-node', 'ss-web'],
   },
+  {
+    id: 'unsealForged',
+    label: 'unseal, forged tokens',
+    note: 'fresh @hapi/iron tokens with a wrong MAC: the MAC key derived, then refused',
+    only: ['ss-node', 'ss-web', 'hapi'],
+  },
 ];
+
+/**
+ * The case each peer is compared in: a token with never-seen salts is compared with the
+ * peer's own fresh unseal (every @hapi/iron or iron-webcrypto unseal derives both keys).
+ *
+ * @param {CaseId} caseId
+ * @returns {CaseId}
+ */
+const peerCaseOf = (caseId) => (caseId === 'unsealForeign' ? 'unsealFresh' : caseId);
 
 // 'minimal' is the issue's yardstick, not a peer library: shown for context, no target.
 /** @type {LibraryId[]} */
@@ -103,7 +128,12 @@ const PEERS = ['iwc-v1', 'iwc-v2', 'hapi', 'minimal'];
 /** @type {LibraryId[]} */
 const OURS = ['ss-node', 'ss-web'];
 
-/** @type {Array<[ours: LibraryId, caseId: CaseId, peer: LibraryId, min: number]>} */
+/**
+ * Ratio targets: ours in `caseId` ÷ `peer` in `peerCase` (peerCaseOf(caseId) unless given)
+ * at least `min`.
+ *
+ * @type {Array<[ours: LibraryId, caseId: CaseId, peer: LibraryId, min: number, peerCase?: CaseId]>}
+ */
 const TARGETS = [
   ['ss-node', 'unsealFresh', 'iwc-v1', 40],
   ['ss-node', 'unsealFresh', 'hapi', 10],
@@ -111,7 +141,14 @@ const TARGETS = [
   ['ss-node', 'seal', 'hapi', 10],
   ['ss-web', 'unsealFresh', 'iwc-v1', 8],
   ['ss-web', 'seal', 'iwc-v1', 8],
+  ['ss-node', 'unsealForeign', 'hapi', 5],
+  // Never-seen salts at least half as fast as known ones (the same library's fresh unseal).
+  ['ss-node', 'unsealForeign', 'ss-node', 0.5, 'unsealFresh'],
 ];
+
+/** CPU-time targets: ours in `caseId` at most `max` µs of CPU per operation. */
+/** @type {Array<[ours: LibraryId, caseId: CaseId, max: number]>} */
+const CPU_TARGETS = [['ss-node', 'unsealForged', 10]];
 
 /**
  * @param {number[]} values - one per round, at least one (the casts say so)
@@ -126,15 +163,19 @@ const median = (values) => {
 };
 
 /**
- * Runs `count` awaited operations; returns the elapsed milliseconds.
+ * Runs `count` awaited operations; returns the elapsed milliseconds and the process's CPU
+ * time in µs over them.
  *
  * @param {() => Promise<unknown>} op
  * @param {number} count
  */
 async function timed(op, count) {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   for (let i = 0; i < count; i++) await op();
-  return performance.now() - start;
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuUs: used.user + used.system };
 }
 
 /**
@@ -247,6 +288,11 @@ async function main() {
     );
   }
 
+  // @hapi/iron's tokens with a wrong MAC: fresh salts each, refused after one derivation.
+  // A pool of their own: salts of the never-seen case, verified there, could be cached.
+  const hapiSealer = /** @type {IronAdapter} */ (sealers.get('hapi'));
+  const forged = (await buildTokenPool(hapiSealer, POOL)).map(forgeToken);
+
   // Every fixture must compute the right answer before anything is timed.
   for (const adapter of adapters) {
     deepStrictEqual(await adapter.unseal(await adapter.seal(PAYLOAD)), PAYLOAD, adapter.name);
@@ -263,6 +309,20 @@ async function main() {
         payloadFor(9),
         adapter.name,
       );
+    }
+    if (adapter.ours || adapter.id === 'hapi') {
+      const refused = await adapter.unseal(/** @type {string} */ (forged[11])).then(
+        () => undefined,
+        (/** @type {unknown} */ error) => error,
+      );
+      deepStrictEqual(refused instanceof Error, true, `${adapter.name} refuses a forged token`);
+      if (adapter.ours) {
+        deepStrictEqual(
+          /** @type {{ code?: unknown }} */ (refused).code,
+          'ERR_SEAL_UNSEAL_FAILED',
+          adapter.name,
+        );
+      }
     }
   }
 
@@ -282,11 +342,20 @@ async function main() {
       } else if (c.id === 'unsealRepeat') {
         const token = /** @type {string} */ (poolOf(adapter.id)[0]);
         op = () => adapter.unseal(token);
-      } else {
+      } else if (c.id === 'unsealForeign') {
         const next = cycle(poolOf('hapi'));
         op = () => adapter.unseal(next());
+      } else {
+        const next = cycle(forged);
+        op = () =>
+          adapter.unseal(next()).then(
+            () => {
+              throw new Error(`${adapter.name} accepted a forged token`);
+            },
+            () => undefined,
+          );
       }
-      jobs.push({ caseId: c.id, adapter, op, count: 0, samples: [] });
+      jobs.push({ caseId: c.id, adapter, op, count: 0, samples: [], cpuSamples: [] });
     }
   }
 
@@ -302,8 +371,9 @@ async function main() {
       for (let k = 0; k < inCase.length; k++) {
         // An index modulo the length is always in range.
         const job = /** @type {Job} */ (inCase[(k + round) % inCase.length]);
-        const ms = await timed(job.op, job.count);
+        const { ms, cpuUs } = await timed(job.op, job.count);
         job.samples.push((job.count * 1000) / ms);
+        job.cpuSamples.push(cpuUs / job.count);
       }
     }
     if (process.stdout.isTTY) process.stdout.write(`  round ${round + 1}/${ROUNDS}\r`);
@@ -318,6 +388,7 @@ async function main() {
     (results[job.caseId] ??= /** @type {Record<LibraryId, CaseResult>} */ ({}))[job.adapter.id] = {
       opsPerSec: Math.round(opsPerSec),
       usPerOp: Number((1e6 / opsPerSec).toFixed(2)),
+      cpuUsPerOp: Number(median(job.cpuSamples).toFixed(2)),
       spread: Number(
         ((Math.max(...job.samples) - Math.min(...job.samples)) / opsPerSec).toFixed(3),
       ),
@@ -340,8 +411,7 @@ async function main() {
       const mine = results[c.id]?.[ours];
       if (mine === undefined) continue;
       for (const peer of PEERS) {
-        // The informational case compares with each peer's own fresh-token unseal.
-        const theirs = results[c.id === 'unsealForeign' ? 'unsealFresh' : c.id]?.[peer];
+        const theirs = results[peerCaseOf(c.id)]?.[peer];
         if (theirs === undefined) continue;
         ((ratios[c.id] ??= /** @type {RatioRows} */ ({}))[ours] ??=
           /** @type {Record<LibraryId, number>} */ ({}))[peer] = Number(
@@ -349,9 +419,7 @@ async function main() {
         );
         // Both have results, so both jobs ran, with a sample per round.
         const a = /** @type {number[]} */ (samplesOf(c.id, ours));
-        const b = /** @type {number[]} */ (
-          samplesOf(c.id === 'unsealForeign' ? 'unsealFresh' : c.id, peer)
-        );
+        const b = /** @type {number[]} */ (samplesOf(peerCaseOf(c.id), peer));
         ((pairedRatios[c.id] ??= /** @type {RatioRows} */ ({}))[ours] ??=
           /** @type {Record<LibraryId, number>} */ ({}))[peer] = Number(
           median(a.map((value, round) => value / /** @type {number} */ (b[round]))).toFixed(2),
@@ -359,18 +427,30 @@ async function main() {
       }
     }
   }
-  const targets = TARGETS.map(([ours, caseId, peer, min]) => {
-    const actual = ratios[caseId][ours][peer];
-    const paired = pairedRatios[caseId][ours][peer];
+  const targets = TARGETS.map(([ours, caseId, peer, min, versusCase]) => {
+    // Both ran: every target names a (case, library) pair the cases measure.
+    const mine = /** @type {number[]} */ (samplesOf(caseId, ours));
+    const theirs = /** @type {number[]} */ (samplesOf(versusCase ?? peerCaseOf(caseId), peer));
+    const actual = Number((median(mine) / median(theirs)).toFixed(2));
+    const paired = Number(
+      median(mine.map((value, round) => value / /** @type {number} */ (theirs[round]))).toFixed(2),
+    );
     return {
+      kind: 'ratio',
       library: ours,
       case: caseId,
       versus: peer,
+      // Only when the target names it: the peer's case is otherwise peerCaseOf(case).
+      ...(versusCase === undefined ? {} : { versusCase }),
       target: min,
       actual,
       pairedMedian: paired,
       pass: actual >= min,
     };
+  });
+  const cpuTargets = CPU_TARGETS.map(([ours, caseId, max]) => {
+    const actual = results[caseId][ours].cpuUsPerOp;
+    return { kind: 'cpu', library: ours, case: caseId, target: max, actual, pass: actual <= max };
   });
 
   // Tables
@@ -382,11 +462,11 @@ async function main() {
   for (const c of CASES) {
     console.log(`\n${c.label}  (${c.note})`);
     console.log(
-      `  ${'library'.padEnd(28)}${'ops/s'.padStart(12)}${'µs/op'.padStart(10)}${'spread'.padStart(9)}`,
+      `  ${'library'.padEnd(28)}${'ops/s'.padStart(12)}${'µs/op'.padStart(10)}${'CPU µs/op'.padStart(11)}${'spread'.padStart(9)}`,
     );
     for (const [id, r] of Object.entries(results[c.id])) {
       console.log(
-        `  ${nameOf(id).padEnd(28)}${fmt(r.opsPerSec).padStart(12)}${r.usPerOp.toFixed(2).padStart(10)}${`${(r.spread * 100).toFixed(0)}%`.padStart(9)}`,
+        `  ${nameOf(id).padEnd(28)}${fmt(r.opsPerSec).padStart(12)}${r.usPerOp.toFixed(2).padStart(10)}${r.cpuUsPerOp.toFixed(2).padStart(11)}${`${(r.spread * 100).toFixed(0)}%`.padStart(9)}`,
       );
     }
   }
@@ -402,14 +482,20 @@ async function main() {
       const row = ratios[c.id]?.[ours];
       if (row === undefined) continue;
       console.log(
-        `  ${c.id.padEnd(30)}${nameOf(ours).padEnd(28)}${PEERS.map((p) => `${row[p].toFixed(1)}x (${pairedRatios[c.id][ours][p].toFixed(1)}x)`.padStart(20)).join('')}`,
+        `  ${c.id.padEnd(30)}${nameOf(ours).padEnd(28)}${PEERS.map((p) => (row[p] === undefined ? '–' : `${row[p].toFixed(1)}x (${pairedRatios[c.id][ours][p].toFixed(1)}x)`).padStart(20)).join('')}`,
       );
     }
   }
   console.log('\ntargets');
   for (const t of targets) {
+    const versus = t.versusCase === undefined ? '' : ` ${t.versusCase}`;
     console.log(
-      `  ${t.pass ? 'PASS' : 'FAIL'}  ${nameOf(t.library)} ${t.case} >= ${t.target}x ${nameOf(t.versus)}: ${t.actual.toFixed(1)}x (per-round median ${t.pairedMedian.toFixed(1)}x)`,
+      `  ${t.pass ? 'PASS' : 'FAIL'}  ${nameOf(t.library)} ${t.case} >= ${t.target}x ${nameOf(t.versus)}${versus}: ${t.actual.toFixed(2)}x (per-round median ${t.pairedMedian.toFixed(2)}x)`,
+    );
+  }
+  for (const t of cpuTargets) {
+    console.log(
+      `  ${t.pass ? 'PASS' : 'FAIL'}  ${nameOf(t.library)} ${t.case} <= ${t.target} µs of CPU per token: ${t.actual.toFixed(2)} µs`,
     );
   }
 
@@ -436,6 +522,7 @@ async function main() {
     ratios,
     pairedRatios,
     targets,
+    cpuTargets,
   };
   if (!args['no-write']) {
     mkdirSync(dirname(args.out), { recursive: true });

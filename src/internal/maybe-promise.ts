@@ -24,3 +24,24 @@ export function toPromise<T>(fn: () => MaybePromise<T>): Promise<T> {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
+
+const settled = Promise.resolve();
+
+/**
+ * As {@link toPromise}, but a synchronous throw rejects one microtask later, by when the
+ * caller has attached its handler. Node tracks every promise rejected while it has no
+ * handler (to report unhandled rejections) and untracks it when one is attached; for a
+ * refused token that bookkeeping cost more than the microtask (bench/results/NOTES.md).
+ * Unhandled rejections are still reported.
+ */
+export function toPromiseLate<T>(fn: () => MaybePromise<T>): Promise<T> {
+  try {
+    const value = fn();
+    return value instanceof Promise ? value : Promise.resolve(value);
+  } catch (error) {
+    const reason = error instanceof Error ? error : new Error(String(error));
+    return settled.then(() => {
+      throw reason;
+    });
+  }
+}

@@ -18,7 +18,8 @@
 import { SessionError } from '../errors.js';
 import { encodeBase64url } from '../internal/base64url.js';
 import { equalStrings } from '../internal/constant-time.js';
-import { chain, toPromise, type MaybePromise } from '../internal/maybe-promise.js';
+import { chain, toPromiseLate, type MaybePromise } from '../internal/maybe-promise.js';
+import { withoutStack } from '../internal/stackless.js';
 import type { CryptoBackend } from './backend/types.js';
 import { MAC_PREFIX, decodedLength, invalidToken, parseToken } from './format.js';
 import { parseSafe, stringifyLossless } from './json.js';
@@ -77,7 +78,10 @@ export interface Iron {
 export interface IronLimits {
   /** Secrets whose keys are kept (string and byte secrets each). */
   readonly secrets: number;
-  /** Derived keys kept per secret (one per salt, algorithm and iteration count). */
+  /**
+   * Derived keys kept per secret, for each algorithm and iteration count the options use
+   * (one key per salt).
+   */
   readonly keysPerSecret: number;
   /** Verified tokens kept, with their plaintext. */
   readonly verifiedTokens: number;
@@ -111,9 +115,14 @@ export const defaultLimits: IronLimits = Object.freeze({
   saltReuseMs: 60_000,
 });
 
+// Refusals anyone can cause with a token of their own: made without a stack (stackless.ts).
 const unsealFailed = (): SessionError =>
-  new SessionError('ERR_SEAL_UNSEAL_FAILED', 'The token does not verify with this password');
-const expired = (): SessionError => new SessionError('ERR_SEAL_EXPIRED', 'The token has expired');
+  withoutStack(
+    () =>
+      new SessionError('ERR_SEAL_UNSEAL_FAILED', 'The token does not verify with this password'),
+  );
+const expired = (): SessionError =>
+  withoutStack(() => new SessionError('ERR_SEAL_EXPIRED', 'The token has expired'));
 
 /** Refuses an expiration (0: none) that has passed, allowing the options' clock skew. */
 function checkExpiration(expiration: number, now: number, options: ResolvedOptions): void {
@@ -199,9 +208,12 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     assertSecretUsable(pw.integrity, 'sha256', options.integrity);
     assertSecretUsable(pw.encryption, encAlgorithm, options.encryption);
     // A string secret needs the salt to derive its key; a token without one cannot verify.
+    // A byte secret is the key itself, and every iron sealer leaves its salt empty: the MAC
+    // salt is not under the MAC, so a salt there can only be a changed token (one session
+    // would otherwise have endless spellings, each taking a cache entry).
     if (
-      (typeof pw.integrity === 'string' && parsed.hmacSalt === '') ||
-      (typeof pw.encryption === 'string' && parsed.encryptionSalt === '')
+      (typeof pw.integrity === 'string') === (parsed.hmacSalt === '') ||
+      (typeof pw.encryption === 'string') === (parsed.encryptionSalt === '')
     ) {
       throw unsealFailed();
     }
@@ -254,11 +266,11 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
   return {
     backend: backend.name,
     seal: (object, password, options) =>
-      toPromise(() => guard(() => sealNow(object, password, options))),
+      toPromiseLate(() => guard(() => sealNow(object, password, options))),
     sealUntil: (object, password, options, expiresAt) =>
-      toPromise(() => guard(() => sealNow(object, password, options, expiresAt))),
+      toPromiseLate(() => guard(() => sealNow(object, password, options, expiresAt))),
     unseal: (token, password, options) =>
-      toPromise(() => guard(() => unsealNow(token, password, options))),
+      toPromiseLate(() => guard(() => unsealNow(token, password, options))),
     unsealEager: (token, password, options) => guard(() => unsealNow(token, password, options)),
     setDerivationLimit(limit) {
       keys.setDerivationLimit(limit);

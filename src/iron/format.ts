@@ -12,12 +12,16 @@
  *   fields joined by `*`
  */
 import { SessionError } from '../errors.js';
+import { withoutStack } from '../internal/stackless.js';
 
 export const MAC_PREFIX = 'Fe26.2';
 
-/** The error for a token that does not follow the grammar, wherever it is refused. */
+/**
+ * The error for a token that does not follow the grammar, wherever it is refused: anyone
+ * can send one, so it is made without a stack (see stackless.ts).
+ */
 export function invalidToken(): SessionError {
-  return new SessionError('ERR_SEAL_INVALID', 'Not a valid Fe26.2 token');
+  return withoutStack(() => new SessionError('ERR_SEAL_INVALID', 'Not a valid Fe26.2 token'));
 }
 
 /** Every field checked before any key is derived: a malformed token costs one regex. */

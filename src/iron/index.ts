@@ -44,7 +44,8 @@ export const backend: 'node' | 'web' = iron.backend;
  * A token whose salts this process has no key for needs a PBKDF2 derivation before its MAC
  * can be checked, and anyone can send such tokens. Derivations that run off the calling
  * thread are the ones counted: on node:crypto, those of more than 100 iterations (they use
- * libuv's thread pool, shared with fs, dns and zlib); on WebCrypto, all of them. A token
+ * libuv's thread pool, shared with fs, dns and zlib); on WebCrypto, those of more than 32
+ * iterations (8 on workerd; fewer are derived on the calling thread). A token
  * that would need one more derivation past the limit is refused at once with
  * `ERR_DERIVATION_LIMIT` instead of waiting; sessions treat it as a request without a
  * token. Requests carrying a token whose derivation is already running join it without

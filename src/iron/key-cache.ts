@@ -3,7 +3,8 @@
  * secrets), kept per secret so a session password and its salts cost one derivation, not
  * one per token. Four mechanisms live here, each bounded whatever the traffic:
  *
- * - key caches: per secret, the keys by algorithm, iterations and salt;
+ * - key caches: per secret, the keys by algorithm, iterations and salt (the first two
+ *   come from the options, never from a token, so only salts vary with the traffic);
  * - the last-key memo: per algorithm, the last key used with a string secret, answering
  *   the lookup nearly every request makes without building a cache key;
  * - sealing-salt reuse: a random salt is reused for a while, so sealing needs no
@@ -14,6 +15,7 @@
 import { SessionError } from '../errors.js';
 import { encodeBase64url } from '../internal/base64url.js';
 import { LruCache } from '../internal/lru.js';
+import { withoutStack } from '../internal/stackless.js';
 import type { MaybePromise } from '../internal/maybe-promise.js';
 import type { BackendKey, CryptoBackend, KeyAlgorithm } from './backend/types.js';
 import type { IronLimits } from './create-iron.js';
@@ -45,13 +47,20 @@ interface SealingSalt {
   uses: number;
 }
 
+/** Keys of one algorithm and iteration count, by salt. */
+type SaltKeys = LruCache<string, MaybePromise<BackendKey>>;
+
 /** Keys of one secret. */
 interface SecretKeys {
-  /** Derived (string secret) or imported (byte secret) keys by algorithm, iterations and salt. */
-  readonly keys: LruCache<string, MaybePromise<BackendKey>>;
+  /**
+   * Derived (string secret) or imported (byte secret) keys by algorithm, iterations and
+   * salt. Nested maps, not one map under a composite key: a never-seen token would build
+   * and hash such a key several times over.
+   */
+  readonly keys: Map<KeyAlgorithm, Map<number, SaltKeys>>;
   /** The salt currently reused for sealing, by algorithm, iterations and salt size. */
   readonly sealing: Map<string, SealingSalt>;
-  /** MAC keys of unverified tokens still being derived (asynchronously), by cache key. */
+  /** MAC keys of unverified tokens still being derived (asynchronously), by iterations and salt. */
   readonly deriving: Map<string, Promise<BackendKey>>;
 }
 
@@ -63,10 +72,14 @@ interface LastKey {
   key: MaybePromise<BackendKey>;
 }
 
+// Made without a stack: it is how a flood of forged tokens is answered (see stackless.ts).
 const derivationLimited = (): SessionError =>
-  new SessionError(
-    'ERR_DERIVATION_LIMIT',
-    'Too many key derivations for unverified tokens are running; the token was not checked',
+  withoutStack(
+    () =>
+      new SessionError(
+        'ERR_DERIVATION_LIMIT',
+        'Too many key derivations for unverified tokens are running; the token was not checked',
+      ),
   );
 
 /** Validates a derivation limit; the one rule for the engine's limits and the setter. */
@@ -91,6 +104,10 @@ export class KeyCache {
   // One session password and one sealing salt make nearly every lookup the same: this
   // answers it without building a cache key or touching the caches.
   readonly #lastKeys = new Map<KeyAlgorithm, LastKey>();
+  // The string secret looked up last, and its keys: a token's MAC and encryption keys, and
+  // caching them, look the same secret up several times in a row.
+  #lastSecret: string | undefined;
+  #lastSecretKeys: SecretKeys | undefined;
   #derivationLimit: number;
   /** Asynchronous derivations of unverified tokens' MAC keys running now. */
   #derivationsRunning = 0;
@@ -123,6 +140,8 @@ export class KeyCache {
     this.#stringSecrets.clear();
     this.#byteSecrets.clear();
     this.#lastKeys.clear();
+    this.#lastSecret = undefined;
+    this.#lastSecretKeys = undefined;
   }
 
   /** A cached key for `salt`, or undefined. */
@@ -141,7 +160,7 @@ export class KeyCache {
     ) {
       return last.key;
     }
-    return this.#keysOf(secret).keys.get(`${algorithm}|${iterations}|${salt}`);
+    return this.#saltKeys(this.#keysOf(secret), algorithm, iterations)?.get(salt);
   }
 
   /** The key for `salt`, from the cache or newly made and cached. */
@@ -167,21 +186,31 @@ export class KeyCache {
     key: MaybePromise<BackendKey>,
   ): void {
     const entry = this.#keysOf(secret);
-    const cacheKey = `${algorithm}|${iterations}|${salt}`;
+    let byIterations = entry.keys.get(algorithm);
+    if (byIterations === undefined) {
+      byIterations = new Map<number, SaltKeys>();
+      entry.keys.set(algorithm, byIterations);
+    }
+    let keys = byIterations.get(iterations);
+    if (keys === undefined) {
+      keys = new LruCache<string, MaybePromise<BackendKey>>(this.#limits.keysPerSecret);
+      byIterations.set(iterations, keys);
+    }
     const lastKeys = this.#lastKeys;
-    entry.keys.set(cacheKey, key);
+    keys.set(salt, key);
     if (typeof secret === 'string') lastKeys.set(algorithm, { secret, iterations, salt, key });
     if (key instanceof Promise) {
+      const saltKeys = keys;
       key.then(
         // Once derived, the key itself replaces the promise: later uses need no microtask.
         (ready) => {
-          if (entry.keys.get(cacheKey) === key) entry.keys.set(cacheKey, ready);
+          if (saltKeys.get(salt) === key) saltKeys.set(salt, ready);
           const last = lastKeys.get(algorithm);
           if (last?.key === key) last.key = ready;
         },
         // A failed asynchronous derivation must not stay cached.
         () => {
-          entry.keys.delete(cacheKey);
+          saltKeys.delete(salt);
           if (lastKeys.get(algorithm)?.key === key) lastKeys.delete(algorithm);
         },
       );
@@ -191,8 +220,9 @@ export class KeyCache {
   /**
    * The MAC key of a token not yet verified. It is cached only once the MAC verifies (the
    * caller then calls {@link remember}: forged tokens must not fill the key cache), but an
-   * asynchronous derivation (WebCrypto, or many PBKDF2 iterations) is shared while it
-   * runs: a page's parallel requests carrying one new cookie derive its key once. At most
+   * asynchronous derivation (many PBKDF2 iterations, or a byte secret imported by a
+   * backend that answers with a promise) is shared while it runs: a page's parallel
+   * requests carrying one new cookie derive its key once. At most
    * `sharedDerivations` per secret; each entry leaves when its derivation settles.
    *
    * Anyone can send tokens with fresh salts, each costing a derivation. Asynchronous ones
@@ -209,16 +239,16 @@ export class KeyCache {
     iterations: number,
     salt: string,
   ): MaybePromise<BackendKey> {
+    const derives = typeof secret === 'string';
+    // A synchronous derivation is over before anyone could share it.
+    if (derives && iterations <= this.#backend.syncDerivationIterations) {
+      return this.#make(secret, 'sha256', iterations, salt);
+    }
     const entry = this.#keysOf(secret);
-    const cacheKey = `sha256|${iterations}|${salt}`;
+    const cacheKey = `${iterations}|${salt}`;
     const running = entry.deriving.get(cacheKey);
     if (running !== undefined) return running;
-    const derives = typeof secret === 'string';
-    if (
-      derives &&
-      iterations > this.#backend.syncDerivationIterations &&
-      this.#derivationsRunning >= this.#derivationLimit
-    ) {
+    if (derives && this.#derivationsRunning >= this.#derivationLimit) {
       throw derivationLimited();
     }
     const made = this.#make(secret, 'sha256', iterations, salt);
@@ -273,18 +303,26 @@ export class KeyCache {
   }
 
   #keysOf(secret: RawPassword): SecretKeys {
+    if (secret === this.#lastSecret && this.#lastSecretKeys !== undefined) {
+      return this.#lastSecretKeys;
+    }
     const cache = typeof secret === 'string' ? this.#stringSecrets : this.#byteSecrets;
     const id = typeof secret === 'string' ? secret : encodeBase64url(secret);
     let entry = cache.get(id);
     if (entry === undefined) {
-      entry = {
-        keys: new LruCache(this.#limits.keysPerSecret),
-        sealing: new Map(),
-        deriving: new Map(),
-      };
+      entry = { keys: new Map(), sealing: new Map(), deriving: new Map() };
       cache.set(id, entry);
     }
+    if (typeof secret === 'string') {
+      this.#lastSecret = secret;
+      this.#lastSecretKeys = entry;
+    }
     return entry;
+  }
+
+  /** The keys of one algorithm and iteration count of a secret, if it has any. */
+  #saltKeys(entry: SecretKeys, algorithm: KeyAlgorithm, iterations: number): SaltKeys | undefined {
+    return entry.keys.get(algorithm)?.get(iterations);
   }
 
   #make(

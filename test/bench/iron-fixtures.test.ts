@@ -9,6 +9,7 @@ import {
   VERIFIED_TOKEN_CACHE,
   buildTokenPool,
   createAdapters,
+  forgeToken,
   payloadFor,
 } from '../../bench/iron-fixtures.mjs';
 
@@ -36,6 +37,22 @@ describe('iron benchmark fixtures', () => {
 
   it('cycle more fresh tokens than the verified-token cache holds', () => {
     expect(POOL_SIZE).toBeGreaterThan(VERIFIED_TOKEN_CACHE);
+  });
+
+  it('forge tokens that keep their salts and shape, which our backends and @hapi/iron refuse', async () => {
+    const hapi = adapters.find((adapter) => adapter.id === 'hapi')!;
+    const [token] = await buildTokenPool(hapi, 1);
+    const forged = forgeToken(token!);
+    expect(forged).not.toBe(token);
+    expect(forged).toHaveLength(token!.length);
+    expect(forged.split('*').slice(0, 7)).toEqual(token!.split('*').slice(0, 7));
+    expect(forged.split('*')[7]).toMatch(/^[\w-]{43}$/);
+    await expect(hapi.unseal(forged)).rejects.toThrow();
+    for (const adapter of ours) {
+      await expect(adapter.unseal(forged)).rejects.toMatchObject({
+        code: 'ERR_SEAL_UNSEAL_FAILED',
+      });
+    }
   });
 
   describe.each(adapters.map((adapter) => [adapter.name, adapter] as const))('%s', (_, adapter) => {

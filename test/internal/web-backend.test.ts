@@ -27,6 +27,35 @@ describe('web backend MAC', () => {
     const nodeKey = await nodeBackend.deriveKey(PASSWORD, salt, 1, 'sha256');
     expect(webBackend.mac(webKey, BASE)).toBe(nodeBackend.mac(nodeKey, BASE));
   });
+
+  it.each([
+    ['webBackend', webBackend],
+    ['workerdBackend', workerdBackend],
+  ])(
+    '%s derives in JS, synchronously, up to its bound, and through crypto.subtle above; the keys agree',
+    async (_, backend) => {
+      const bound = backend.syncDerivationIterations;
+      expect(bound).toBeGreaterThanOrEqual(1);
+      const deriveBits = vi.spyOn(globalThis.crypto.subtle, 'deriveBits');
+      try {
+        const salt = 'f'.repeat(64);
+        for (const iterations of [1, bound, bound + 1]) {
+          const key = backend.deriveKey(PASSWORD, salt, iterations, 'sha256');
+          expect(key instanceof Promise).toBe(iterations > bound);
+          const nodeKey = await nodeBackend.deriveKey(PASSWORD, salt, iterations, 'sha256');
+          expect(backend.mac(await key, BASE)).toBe(nodeBackend.mac(nodeKey, BASE));
+        }
+        expect(deriveBits).toHaveBeenCalledTimes(1);
+      } finally {
+        deriveBits.mockRestore();
+      }
+    },
+  );
+
+  it('a token with new salts at the default iterations unseals synchronously', async () => {
+    const token = await createIron(nodeBackend).seal({ fresh: true }, PASSWORD);
+    expect(createIron(webBackend).unsealEager(token, PASSWORD)).toEqual({ fresh: true });
+  });
 });
 
 describe('web backend AES', () => {

@@ -72,6 +72,17 @@ describe.each(['aes-256-cbc', 'aes-128-ctr'] as const)('NodeAesKey %s', (algorit
     }
   });
 
+  it('keeps its own copy of the key bytes: the caller may wipe its array', () => {
+    const raw = randomBytes(KEY_SIZE[algorithm]);
+    const kept = Buffer.from(raw);
+    const key = new NodeAesKey(raw, algorithm);
+    raw.fill(0);
+    for (let i = 0; i < 3; i++) {
+      const iv = randomBytes(16);
+      expect(key.encrypt(iv, 'text').equals(fresh(algorithm, kept, iv, 'text'))).toBe(true);
+    }
+  });
+
   it('refuses a wrong IV length', () => {
     const key = new NodeAesKey(randomBytes(KEY_SIZE[algorithm]), algorithm);
     expect(key.decrypt(randomBytes(8), randomBytes(32))).toBeUndefined();

@@ -15,15 +15,12 @@
  *   - CTR: an ECB context encrypts the counter blocks; the keystream is XORed here.
  * The output is byte-for-byte that of `createCipheriv` with the same key and IV (tested in
  * test/iron/node-aes.test.ts against node:crypto and, through the engine, @hapi/iron).
+ *
+ * A key's first operation runs on a one-shot context instead: most keys of tokens sealed
+ * elsewhere (h3 draws new salts for every seal) are used once, and opening a context to
+ * keep costs more than one that is thrown away. Contexts are opened from the second use on.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createSecretKey,
-  type Cipher,
-  type Decipher,
-  type KeyObject,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, type Cipher, type Decipher } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { AES_BLOCK_BYTES, incrementCounter, pkcs7Unpad } from '../../internal/block-modes.js';
 
@@ -41,16 +38,22 @@ interface Chained<C extends Cipher | Decipher> {
 
 export class NodeAesKey {
   readonly #algorithm: AesAlgorithm;
-  readonly #key: KeyObject;
-  // Opened on first use: a key that only ever unseals (a token sealed by a peer, with a salt
-  // of its own) never pays for an encryptor.
+  /**
+   * The key bytes, a copy of our own over a buffer of its own (never a slice of Buffer's
+   * shared pool, which any pooled Buffer exposes): contexts are opened from it when needed.
+   */
+  readonly #key: Uint8Array;
+  /** Whether an operation ran: the first one uses a one-shot context. */
+  #used = false;
+  // Opened on the second use: a key that only ever unseals (a token sealed by a peer, with
+  // a salt of its own) never pays for an encryptor.
   #encryptor: Chained<Cipher> | undefined;
   #decryptor: Chained<Decipher> | undefined;
   #ecb: Cipher | undefined;
 
   constructor(raw: Uint8Array, algorithm: AesAlgorithm) {
     this.#algorithm = algorithm;
-    this.#key = createSecretKey(raw);
+    this.#key = new Uint8Array(raw);
   }
 
   /** Encrypts the UTF-8 bytes of `plaintext` under `iv` (16 bytes). */
@@ -59,12 +62,15 @@ export class NodeAesKey {
     if (this.#algorithm === 'aes-128-ctr') {
       const input = Buffer.allocUnsafe(size);
       input.write(plaintext, 'utf8');
-      return ctr(this.#counterEncryptor(), iv, input);
+      return this.#firstUse()
+        ? oneShot('encrypt', this.#algorithm, this.#key, iv, input)
+        : ctr(this.#counterEncryptor(), iv, input);
     }
     const padding = BLOCK - (size % BLOCK);
     const input = Buffer.allocUnsafe(size + padding);
     input.write(plaintext, 'utf8');
     input.fill(padding, size);
+    if (this.#firstUse()) return oneShot('encrypt', this.#algorithm, this.#key, iv, input);
     this.#encryptor ??= {
       context: createCipheriv('aes-256-cbc', this.#key, ZERO_IV).setAutoPadding(false),
       chain: Buffer.alloc(BLOCK),
@@ -79,19 +85,34 @@ export class NodeAesKey {
   /** Decrypts `data` under `iv`; `undefined` when the sizes or the padding are wrong. */
   decrypt(iv: Uint8Array, data: Buffer): Buffer | undefined {
     if (iv.length !== BLOCK) return undefined;
-    if (this.#algorithm === 'aes-128-ctr') return ctr(this.#counterEncryptor(), iv, data);
+    if (this.#algorithm === 'aes-128-ctr') {
+      if (this.#firstUse()) return oneShot('decrypt', this.#algorithm, this.#key, iv, data);
+      return ctr(this.#counterEncryptor(), iv, data);
+    }
     const size = data.length;
     if (size === 0 || size % BLOCK !== 0) return undefined;
-    this.#decryptor ??= {
-      context: createDecipheriv('aes-256-cbc', this.#key, ZERO_IV).setAutoPadding(false),
-      chain: Buffer.alloc(BLOCK),
-    };
-    const { context, chain } = this.#decryptor;
-    const out = update(context, data);
-    for (let i = 0; i < BLOCK; i++) out[i] = out[i]! ^ chain[i]! ^ iv[i]!;
-    data.copy(chain, 0, size - BLOCK);
+    let out: Buffer;
+    if (this.#firstUse()) {
+      out = oneShot('decrypt', this.#algorithm, this.#key, iv, data);
+    } else {
+      this.#decryptor ??= {
+        context: createDecipheriv('aes-256-cbc', this.#key, ZERO_IV).setAutoPadding(false),
+        chain: Buffer.alloc(BLOCK),
+      };
+      const { context, chain } = this.#decryptor;
+      out = update(context, data);
+      for (let i = 0; i < BLOCK; i++) out[i] = out[i]! ^ chain[i]! ^ iv[i]!;
+      data.copy(chain, 0, size - BLOCK);
+    }
     // A subarray of a Buffer is a Buffer (species), which the caller decodes with toString.
     return pkcs7Unpad(out) as Buffer | undefined;
+  }
+
+  /** True on the key's first operation only. */
+  #firstUse(): boolean {
+    if (this.#used) return false;
+    this.#used = true;
+    return true;
   }
 
   /** aes-128-ctr: one ECB encryptor serves both directions. */
@@ -99,6 +120,24 @@ export class NodeAesKey {
     this.#ecb ??= createCipheriv('aes-128-ecb', this.#key, null).setAutoPadding(false);
     return this.#ecb;
   }
+}
+
+/**
+ * One operation on a context of its own, padding off (CBC input is block-aligned here, and
+ * the PKCS#7 check is ours).
+ */
+function oneShot(
+  direction: 'encrypt' | 'decrypt',
+  algorithm: AesAlgorithm,
+  key: Uint8Array,
+  iv: Uint8Array,
+  input: Buffer,
+): Buffer {
+  const context =
+    direction === 'encrypt'
+      ? createCipheriv(algorithm, key, iv)
+      : createDecipheriv(algorithm, key, iv);
+  return update(context.setAutoPadding(false), input);
 }
 
 /** CTR in both directions: the 16-byte IV is the first counter, a 128-bit big-endian number. */

@@ -3,17 +3,11 @@
  * tick, except for key derivations with many PBKDF2 iterations (see below). Used on Node,
  * Bun and Deno (all implement node:crypto natively).
  */
-import {
-  createHmac,
-  createSecretKey,
-  pbkdf2,
-  pbkdf2Sync,
-  randomFillSync,
-  type KeyObject,
-} from 'node:crypto';
+import { createHmac, pbkdf2, pbkdf2Sync, randomFillSync } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { promisify } from 'node:util';
 import { startupSnapshot } from 'node:v8';
+import { Pbkdf2Sha1 } from '../../internal/pbkdf2-sha1.js';
 import { createRandomPool } from '../../internal/random-pool.js';
 import { NodeAesKey } from './node-aes.js';
 import { KEY_BYTES, type CryptoBackend, type KeyAlgorithm } from './types.js';
@@ -45,14 +39,39 @@ function beforeSnapshot(callback: () => void): void {
 export const SYNC_PBKDF2_MAX_ITERATIONS = 100;
 const pbkdf2Async = promisify(pbkdf2);
 
-/** HMAC keys are KeyObjects; AES keys keep their cipher contexts open (see node-aes.ts). */
-function importKey(raw: Uint8Array, algorithm: KeyAlgorithm): KeyObject | NodeAesKey {
-  return algorithm === 'sha256' ? createSecretKey(raw) : new NodeAesKey(raw, algorithm);
+/**
+ * Keys needing at most this many iterations are derived in JS (src/internal/pbkdf2-sha1.ts),
+ * above by `pbkdf2Sync`. Each `pbkdf2Sync` call keys HMAC with the password again and sets
+ * up OpenSSL's KDF, which at iron's default of one iteration is most of its cost; the JS
+ * derivation keeps the keyed password and only hashes the salt. Per iteration the two cost
+ * about the same here, so the JS lead shrinks as iterations grow; the bound keeps a margin
+ * for machines where OpenSSL hashes faster (bench/iron-primitives.mjs; figures in
+ * bench/results/NOTES.md).
+ */
+export const JS_PBKDF2_MAX_ITERATIONS = 32;
+/** Keyed passwords kept: as many as the engine keeps secrets by default. */
+const pbkdf2Js = new Pbkdf2Sha1(32);
+/** AES keys are derived here, by size: NodeAesKey copies them, and these are wiped. */
+const aes128Scratch = new Uint8Array(16);
+const aes256Scratch = new Uint8Array(32);
+
+/**
+ * HMAC keys are the key bytes themselves: `createHmac` is as fast with bytes as with a
+ * KeyObject, and making a KeyObject for a key that may never be used again (a token sealed
+ * elsewhere, a forged one) is pure cost. AES keys open their cipher contexts when they are
+ * used again (see node-aes.ts). Either keeps a copy of its own.
+ */
+function importKey(raw: Uint8Array, algorithm: KeyAlgorithm): Uint8Array | NodeAesKey {
+  return algorithm === 'sha256' ? new Uint8Array(raw) : new NodeAesKey(raw, algorithm);
 }
 
-/** Imports derived key bytes, then wipes them: the key keeps what it needs. */
-function importDerived(raw: Buffer, algorithm: KeyAlgorithm): KeyObject | NodeAesKey {
-  const key = importKey(raw, algorithm);
+/**
+ * Imports derived key bytes, which no one else holds: an HMAC key is the bytes themselves;
+ * an AES key copies them, and they are wiped.
+ */
+function importDerived(raw: Uint8Array, algorithm: KeyAlgorithm): Uint8Array | NodeAesKey {
+  if (algorithm === 'sha256') return raw;
+  const key = new NodeAesKey(raw, algorithm);
   raw.fill(0);
   return key;
 }
@@ -64,6 +83,13 @@ export const nodeBackend: CryptoBackend = {
   beforeSnapshot,
   deriveKey(password: string, salt: string, iterations: number, algorithm: KeyAlgorithm) {
     const size = KEY_BYTES[algorithm];
+    if (iterations <= JS_PBKDF2_MAX_ITERATIONS) {
+      // An HMAC key is the derived bytes themselves; an AES key copies them.
+      if (algorithm === 'sha256') return pbkdf2Js.derive(password, salt, iterations, size);
+      const scratch = size === 16 ? aes128Scratch : aes256Scratch;
+      const raw = pbkdf2Js.deriveInto(password, salt, iterations, scratch);
+      return importDerived(raw, algorithm);
+    }
     if (iterations <= SYNC_PBKDF2_MAX_ITERATIONS) {
       return importDerived(pbkdf2Sync(password, salt, iterations, size, 'sha1'), algorithm);
     }
@@ -74,7 +100,7 @@ export const nodeBackend: CryptoBackend = {
   },
   importKey,
   mac(key, data) {
-    return createHmac('sha256', key as KeyObject)
+    return createHmac('sha256', key as Uint8Array)
       .update(data, 'utf8')
       .digest('base64url');
   },

@@ -1,9 +1,13 @@
 /**
  * WebCrypto backend, for Cloudflare Workers, browsers and any runtime without node:crypto.
  *
- * WebCrypto supplies randomness and PBKDF2. The MAC is always our own synchronous
- * HMAC-SHA256 (src/internal/hmac-sha256.ts). AES depends on what a `crypto.subtle` call
- * costs where the backend runs, which is why there are two instances:
+ * WebCrypto supplies randomness, and PBKDF2 for keys of many iterations. The MAC is always
+ * our own synchronous HMAC-SHA256 (src/internal/hmac-sha256.ts), and keys of few iterations
+ * (iron's default is one) are derived by our own PBKDF2 (src/internal/pbkdf2-sha1.ts): a
+ * token with salts never seen then unseals in one synchronous pass too, where two
+ * `crypto.subtle` derivations cost two promises and, on Node and in browsers, two
+ * thread-pool round trips. AES depends on what a `crypto.subtle` call costs where the
+ * backend runs, which is why there are two instances:
  *   - `webBackend` (browsers, generic workers, anything else): where `crypto.subtle` hands
  *     work to another thread and resolves later (Node and browsers), that round trip costs
  *     more than the cipher, so AES on cookie-sized messages runs here in JS
@@ -17,6 +21,7 @@ import { cbcDecrypt, cbcEncrypt, ctrXor, expandAesKey, type AesKey } from '../..
 import { decodeBase64url, encodeBase64url } from '../../internal/base64url.js';
 import { createHmacKey, hmacSha256Utf8, type HmacKey } from '../../internal/hmac-sha256.js';
 import type { MaybePromise } from '../../internal/maybe-promise.js';
+import { Pbkdf2Sha1 } from '../../internal/pbkdf2-sha1.js';
 import { createRandomPool } from '../../internal/random-pool.js';
 import { KEY_BYTES, type CryptoBackend, type KeyAlgorithm } from './types.js';
 
@@ -32,6 +37,12 @@ export interface WebBackendOptions {
    * encrypted in JS; longer ones through `crypto.subtle`. 0 sends everything to WebCrypto.
    */
   readonly aesInJsUpToBytes: number;
+  /**
+   * Keys of up to this many PBKDF2 iterations are derived in JS, synchronously; keys of more
+   * through `crypto.subtle`, asynchronously (and counted by the engine's derivation limit).
+   * 0 sends every derivation to WebCrypto.
+   */
+  readonly pbkdf2InJsUpToIterations: number;
 }
 
 function subtle(): SubtleCrypto {
@@ -105,30 +116,50 @@ class WebAesKey {
   }
 }
 
-export function createWebBackend({ aesInJsUpToBytes }: WebBackendOptions): CryptoBackend {
+export function createWebBackend({
+  aesInJsUpToBytes,
+  pbkdf2InJsUpToIterations,
+}: WebBackendOptions): CryptoBackend {
   const randomBytes = createRandomPool((target) => globalThis.crypto.getRandomValues(target));
+  // Keyed passwords kept: as many as the engine keeps secrets by default.
+  const pbkdf2Js = new Pbkdf2Sha1(32);
+  // Keys are derived here, by size: every key keeps what it needs, and these are wiped
+  // after each.
+  const scratch16 = new Uint8Array(16);
+  const scratch32 = new Uint8Array(32);
   function importKey(raw: Uint8Array, algorithm: KeyAlgorithm): HmacKey | WebAesKey {
     return algorithm === 'sha256' ? createHmacKey(raw) : new WebAesKey(raw, algorithm);
+  }
+  /** Imports derived key bytes, then wipes them: the key keeps its own copy. */
+  function importDerived(raw: Uint8Array, algorithm: KeyAlgorithm): HmacKey | WebAesKey {
+    const key = importKey(raw, algorithm);
+    raw.fill(0);
+    return key;
   }
 
   return {
     name: 'web',
     randomBytes,
-    // crypto.subtle answers every derivation with a promise.
-    syncDerivationIterations: 0,
-    async deriveKey(password, salt, iterations, algorithm) {
-      const base = await subtle().importKey('raw', encoder.encode(password), 'PBKDF2', false, [
-        'deriveBits',
-      ]);
-      const bits = await subtle().deriveBits(
-        { name: 'PBKDF2', hash: 'SHA-1', salt: encoder.encode(salt), iterations },
-        base,
-        KEY_BYTES[algorithm] * 8,
-      );
-      const raw = new Uint8Array(bits);
-      const key = importKey(raw, algorithm);
-      raw.fill(0); // the key keeps its own copy
-      return key;
+    syncDerivationIterations: pbkdf2InJsUpToIterations,
+    deriveKey(password, salt, iterations, algorithm): MaybePromise<HmacKey | WebAesKey> {
+      const size = KEY_BYTES[algorithm];
+      if (iterations <= pbkdf2InJsUpToIterations) {
+        const scratch = size === 16 ? scratch16 : scratch32;
+        const raw = pbkdf2Js.deriveInto(password, salt, iterations, scratch);
+        return importDerived(raw, algorithm);
+      }
+      // Async, so that a failure (an iteration count WebCrypto refuses) is a rejection.
+      return (async () => {
+        const base = await subtle().importKey('raw', encoder.encode(password), 'PBKDF2', false, [
+          'deriveBits',
+        ]);
+        const bits = await subtle().deriveBits(
+          { name: 'PBKDF2', hash: 'SHA-1', salt: encoder.encode(salt), iterations },
+          base,
+          size * 8,
+        );
+        return importDerived(new Uint8Array(bits), algorithm);
+      })();
     },
     importKey,
     mac(key, data) {
@@ -185,8 +216,21 @@ export function createWebBackend({ aesInJsUpToBytes }: WebBackendOptions): Crypt
  * For browsers, generic workers and unknown runtimes: JS AES up to 512 bytes. The bound
  * comes from timing JS AES-256-CBC per block against one `crypto.subtle` call on Node
  * (bench/results/NOTES.md): JS stays cheaper well past 512 bytes, which keeps a margin.
+ * PBKDF2 in JS up to 32 iterations, the node backend's bound for the same code: a token
+ * with new salts holds the thread no longer than there, and a `crypto.subtle` derivation
+ * costs more than that in its round trip alone.
  */
-export const webBackend: CryptoBackend = createWebBackend({ aesInJsUpToBytes: 512 });
+export const webBackend: CryptoBackend = createWebBackend({
+  aesInJsUpToBytes: 512,
+  pbkdf2InJsUpToIterations: 32,
+});
 
-/** For workerd, where a `crypto.subtle` AES call is cheap native code: always WebCrypto. */
-export const workerdBackend: CryptoBackend = createWebBackend({ aesInJsUpToBytes: 0 });
+/**
+ * For workerd, where a `crypto.subtle` call is cheap native code: AES always in WebCrypto,
+ * and PBKDF2 in JS only for the few iterations where two calls and their promises cost
+ * more than the hashing.
+ */
+export const workerdBackend: CryptoBackend = createWebBackend({
+  aesInJsUpToBytes: 0,
+  pbkdf2InJsUpToIterations: 8,
+});
