@@ -523,14 +523,18 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   }
 
   function clearSession(request: RequestContext, config: SessionConfig): Promise<void> {
+    // Whether the request's session was looked at before this clear: if not, the header's
+    // token decides below whether the cookie may be touched at all.
+    let unread = false;
     return queuedWrite(
       request,
       config,
-      (resolved, state) => {
+      async (resolved, state) => {
+        if (unread && !state.headerBound) await bindToHeader(request, resolved, state);
         if (!state.headerBound) deleteSessionCookie(request.transport, resolved, state);
-        return Promise.resolve();
       },
       (state) => {
+        unread = state.session === undefined && state.loading === undefined && !state.cleared;
         // Takes effect at the call: later reads start a new session, and the writes called
         // before see a new generation. Deleting the cookie waits for those writes.
         state.session = undefined;
@@ -544,6 +548,21 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
         publish(request, state.name, undefined);
       },
     );
+  }
+
+  /**
+   * A clear that comes before any read still must not touch the cookie of a request whose
+   * session is the session header's: the header's token is opened to find out.
+   */
+  async function bindToHeader(
+    request: RequestContext,
+    config: ResolvedConfig,
+    state: SessionState,
+  ): Promise<void> {
+    const token = requestHeaderToken(request.transport, config);
+    if (token === undefined) return;
+    const loaded = await tryToken(config, token, 'header', { unchecked: false });
+    if (loaded !== undefined) state.headerBound = true;
   }
 
   function regenerateSession<T extends SessionDataT>(
