@@ -523,7 +523,8 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   }
 
   function clearSession(request: RequestContext, config: SessionConfig): Promise<void> {
-    // Whether the request's session was looked at before this clear: if not, the header's
+    // Whether the request's session was installed before this clear (a load still under way
+    // counts as unread: it is thrown away): if not, the header's
     // token decides below whether the cookie may be touched at all.
     let unread = false;
     return queuedWrite(
@@ -534,7 +535,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
         if (!state.headerBound) deleteSessionCookie(request.transport, resolved, state);
       },
       (state) => {
-        unread = state.session === undefined && state.loading === undefined && !state.cleared;
+        unread = state.session === undefined && !state.cleared;
         // Takes effect at the call: later reads start a new session, and the writes called
         // before see a new generation. Deleting the cookie waits for those writes.
         state.session = undefined;

@@ -839,6 +839,13 @@ describe('tokens: sessions h3 sealed, legacy seals, cookies past the bounds', ()
     expect(names).toEqual(['h3', 'h3.1', 'h3.2']);
   });
 
+  it('a clear before any read deletes the cookie when the session header holds no valid token', async () => {
+    const cookie = (await browserWith({ data: { a: 1 }, flash: {} })).get('h3')!;
+    const { event, res } = h3v1Event({ cookie: `h3=${cookie}`, 'x-h3-session': 'not-a-token' });
+    await clearSession(event as never, { password: JAR_PASSWORD });
+    expect(String((res.getHeader('set-cookie') as string[])[0])).toMatch(/^h3=; Max-Age=0/);
+  });
+
   it('two cookies of one name and no Path, from the event and from the Response, keep the later', async () => {
     const handle = toWebHandler(
       eventHandler((event) => {

@@ -651,4 +651,20 @@ describe('session races: the cases the properties found', () => {
     const sealed = await openToken(await engine.sealSession(request, config));
     expect(sealed.data).toEqual({ after: 1 });
   });
+
+  it("a clear while the session header's token is still being opened neither deletes nor replaces the cookie", async () => {
+    const gated = gatedIron(iron);
+    const engine = createSessionEngine({ iron: gated.iron, now: () => NOW });
+    const victim = await browserWith({ data: { user: 'victim' }, flash: {} });
+    const header = (await browserWith({ data: { user: 'other' }, flash: {} })).get(NAME)!;
+    const { request, setCookies } = memoryRequest(victim.header(), header);
+
+    const first = engine.getSession(request, config);
+    const clearing = engine.clearSession(request, config);
+    const updating = engine.updateSession(request, config, { after: 1 });
+    gated.open();
+    await Promise.all([first, clearing, updating]);
+
+    expect(setCookies()).toEqual([]);
+  });
 });
