@@ -3,10 +3,10 @@
  * the same pass rules. Mixed traffic (reads, writes, regenerations, clears, chunked
  * sessions, bad cookies, some connections closed after one request) against the node
  * adapter and useSession in a server process of their own, at 300 requests per second;
- * after a warm-up of 24 s, heapUsed after GC must grow less than 5%, descriptors other than
- * connections must not grow, and every response must be a 200 matching the client's model
- * of its session, each bad cookie refused exactly once with a fresh session. Cookie mode
- * only: the Redis store mode does not exist yet.
+ * after a warm-up of 24 s (paced at three times that), heapUsed after GC must grow less
+ * than 5%, descriptors other than connections must not grow, and every response must be a
+ * 200 matching the client's model of its session, each bad cookie refused exactly once with
+ * a fresh session. Cookie mode only: the Redis store mode does not exist yet.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
