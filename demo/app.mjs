@@ -1,12 +1,13 @@
 /**
  * The demo web app: sealed-session on node:http (or node:https), through the package's own
- * public entry points (`sealed-session`, `sealed-session/node`), exactly as an application
- * imports them. This module wires the parts together and starts the server; the session
- * configuration, the routes, the pages and the HTTP helpers live in their own modules.
+ * public entry points (`sealed-session`, `sealed-session/node`, and `sealed-session/redis`
+ * with REDIS_URL), exactly as an application imports them. This module wires the parts
+ * together and starts the server; the session configuration, the account area's store, the
+ * routes, the pages and the HTTP helpers live in their own modules.
  */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { MIN_PASSWORD_LENGTH, eventHandler, isSessionError } from 'sealed-session';
+import { MIN_PASSWORD_LENGTH, eventHandler, isSessionError, memoryStore } from 'sealed-session';
 import { toNodeListener } from 'sealed-session/node';
 import { HttpError, checkOrigin, setSecurityHeaders } from './http.mjs';
 import { messageBody } from './pages.mjs';
@@ -15,7 +16,15 @@ import { createRoutes, renderPage } from './routes.mjs';
 import { HTTPS_COOKIE_NAME, createSessionSettings } from './session-config.mjs';
 
 export { CATALOG } from './routes.mjs';
-export { HTTPS_COOKIE_NAME, MAX_AGE } from './session-config.mjs';
+export {
+  AUTH_COOKIE_NAME,
+  AUTH_IDLE_TIMEOUT,
+  AUTH_MAX_AGE,
+  HTTPS_AUTH_COOKIE_NAME,
+  HTTPS_COOKIE_NAME,
+  MAX_AGE,
+} from './session-config.mjs';
+export { createDemoStore } from './session-store.mjs';
 
 /**
  * Creates the demo server and starts listening.
@@ -32,6 +41,10 @@ export async function createDemoServer(options) {
     trustProxy = false,
     tls,
     httpsUrl,
+    store = {
+      store: memoryStore(),
+      description: 'in memory (this server only; restarting the demo signs everyone out)',
+    },
     log = () => {},
   } = options;
   if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH) {
@@ -46,12 +59,17 @@ export async function createDemoServer(options) {
     tls: tls !== undefined,
     cookieSecure,
     trustProxy,
+    store: store.store,
     onInvalidToken: (rejection) => {
-      noteRejection({ code: rejection.error.code, source: rejection.source });
-      log(`session ${rejection.source} rejected: ${rejection.error.code}`);
+      noteRejection({
+        code: rejection.error.code,
+        source: rejection.source,
+        name: rejection.name,
+      });
+      log(`session ${rejection.name} ${rejection.source} rejected: ${rejection.error.code}`);
     },
   });
-  const routes = createRoutes({ ...settings, httpsUrl });
+  const routes = createRoutes({ ...settings, httpsUrl, storeDescription: store.description });
 
   const handler = eventHandler(async (event) => {
     setSecurityHeaders(event);
@@ -76,6 +94,20 @@ export async function createDemoServer(options) {
       }
       // Bad cookies never get here (they give a fresh session); this is a real failure.
       log(`demo error: ${isSessionError(error) ? error.code : String(error)}`);
+      if (isSessionError(error, 'ERR_STORE_UNAVAILABLE')) {
+        // The store is down or slow: nothing was read or written, and the cookie is as it
+        // was. The error's status says 503: a passing outage, not a server fault.
+        event.setResponseHeader('retry-after', '5');
+        return renderPage(
+          event,
+          'Service unavailable',
+          messageBody({
+            message:
+              'The session store is not answering, so your session could not be read or saved (ERR_STORE_UNAVAILABLE). Nothing was changed; try again in a moment.',
+          }),
+          { status: error.status ?? 503 },
+        );
+      }
       return renderPage(
         event,
         'Something went wrong',
@@ -122,6 +154,7 @@ export async function createDemoServer(options) {
     port: actualPort,
     url: `${tls === undefined ? 'http' : 'https'}://${urlHost}:${actualPort}`,
     cookieName: settings.cookieName,
+    authCookieName: settings.authCookieName,
     close() {
       return new Promise((resolve) => {
         server.close(() => {

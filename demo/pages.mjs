@@ -17,6 +17,8 @@ const REJECTION_REASONS = {
   ERR_DATA_INVALID: 'its content is not valid session JSON',
   ERR_COOKIE_DUPLICATE:
     'another path, or another site of the same parent domain, set a cookie of the same name (cookie tossing)',
+  ERR_SESSION_REVOKED:
+    'its session was signed out from the Devices page (its record in the store was deleted), or it ended there',
 };
 
 /** @param {string} code */
@@ -39,6 +41,8 @@ const STYLE = raw(`
   pre { padding: .5rem; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
   table { border-collapse: collapse; } td, th { padding: .25rem .75rem; border-bottom: 1px solid #eee; text-align: left; }
   button { font: inherit; cursor: pointer; }
+  .device-actions { display: flex; gap: 1rem; margin: 1rem 0; }
+  .this-device-label { margin-left: .5rem; color: #1a6; }
 `);
 
 /**
@@ -62,7 +66,7 @@ export function layout({ title, name, notices = [], body }) {
         <nav>
           <strong>sealed-session demo</strong>
           <a href="/">Home</a> <a href="/session">Session</a> <a href="/counter">Counter</a>
-          <a href="/cart">Cart</a> <a href="/cookie">Cookie</a>
+          <a href="/cart">Cart</a> <a href="/cookie">Cookie</a> <a href="/devices">Devices</a>
           ${
             name === undefined
               ? ''
@@ -82,22 +86,26 @@ export function layout({ title, name, notices = [], body }) {
 /**
  * The notice shown when the browser sent a session token that the server refused.
  *
- * @param {Array<{ code: string, source: string }>} rejections
+ * @param {Array<{ code: string, source: string, name?: string }>} rejections - `name`: the
+ *   session's (the demo has two: the cookie session and the account area's)
  * @returns {Notice[]}
  */
 export function rejectionNotices(rejections) {
-  return rejections.map(({ code, source }) => ({
-    kind: 'warn',
-    // A duplicate is not a refusal: the request went on with the first cookie sent.
-    text:
-      code === 'ERR_COOKIE_DUPLICATE'
-        ? html`Your session ${source} came more than once (<code class="rejection-code"
-              >${code}</code
-            >): ${rejectionReason(code)}. The server used the first one.`
-        : html`Your previous session ${source} was rejected (<code class="rejection-code"
-              >${code}</code
-            >): ${rejectionReason(code)}. You have a fresh session instead.`,
-  }));
+  return rejections.map(({ code, source, name }) => {
+    const which = name === undefined ? '' : html` <code class="rejection-name">${name}</code>`;
+    return {
+      kind: 'warn',
+      // A duplicate is not a refusal: the request went on with the first cookie sent.
+      text:
+        code === 'ERR_COOKIE_DUPLICATE'
+          ? html`Your session ${source}${which} came more than once (<code class="rejection-code"
+                >${code}</code
+              >): ${rejectionReason(code)}. The server used the first one.`
+          : html`Your previous session ${source}${which} was rejected (<code class="rejection-code"
+                >${code}</code
+              >): ${rejectionReason(code)}. You have a fresh session instead.`,
+    };
+  });
 }
 
 /**
@@ -133,6 +141,18 @@ export function formatTime(ms) {
   return new Date(ms).toISOString();
 }
 
+/**
+ * How long ago `ms` was, roughly.
+ *
+ * @param {number} ms
+ */
+function ago(ms) {
+  const seconds = Math.round((Date.now() - ms) / 1000);
+  if (seconds < 5) return 'just now';
+  if (seconds < 120) return `${seconds} s ago`;
+  return `${Math.round(seconds / 60)} min ago`;
+}
+
 /** @param {number} ms */
 function fromNow(ms) {
   const seconds = Math.round((ms - Date.now()) / 1000);
@@ -152,10 +172,11 @@ export function homeBody({ name, error, value = '' }) {
       <p>
         Look at <a href="/session">your session</a>, bump the <a href="/counter">counter</a>, fill
         the <a href="/cart">cart</a>, or see <a href="/cookie">the cookie your browser sends</a>.
-      </p>`;
+      </p>
+      ${devicesTeaser}`;
   }
   return html`<p>
-      Everything this demo remembers about you lives in one sealed cookie: encrypted and
+      Everything these pages remember about you lives in one sealed cookie: encrypted and
       authenticated with iron Fe26.2, no server-side storage.
     </p>
     <form method="post" action="/signin">
@@ -168,8 +189,14 @@ export function homeBody({ name, error, value = '' }) {
     <p>
       Signing in keeps your data (counter, cart) but gives the session a new id, so an id planted
       before sign-in is worthless (session fixation).
-    </p>`;
+    </p>
+    ${devicesTeaser}`;
 }
+
+const devicesTeaser = html`<p>
+  The <a href="/devices">Devices</a> page has a second sign-in, whose sessions live on the server:
+  there you see every device signed in as you, and sign them out.
+</p>`;
 
 /**
  * @param {{ session: { id: string, createdAt: number, data: Record<string, unknown> },
@@ -373,7 +400,8 @@ export function cookieBody({
               <li>
                 It cannot be revoked: a copy of this cookie stays valid until its expiry, even after
                 you sign out here (signing out deletes the cookie from this browser). Keep
-                <code>maxAge</code> short, or use a server-side store when you need revocation.
+                <code>maxAge</code> short, or use a server-side store when you need revocation, as
+                the <a href="/devices">Devices</a> page does.
               </li>
               <li>
                 It is replayable: whoever holds it is you until it expires. HttpOnly, SameSite=Lax
@@ -382,6 +410,158 @@ export function cookieBody({
               </li>
             </ul>`
     }`;
+}
+
+/**
+ * The account area's sign-in form.
+ *
+ * @param {{ value?: string, error?: string | undefined, nameLimit: number }} input
+ */
+function accountSignInForm({ value = '', error, nameLimit }) {
+  return html`<form method="post" action="/devices/signin">
+      <label
+        >User name
+        <input
+          name="user"
+          id="account-user-input"
+          maxlength="${nameLimit}"
+          required
+          value="${value}"
+          autocomplete="username"
+      /></label>
+      <button type="submit" id="account-signin">Sign in</button>
+    </form>
+    ${error === undefined ? '' : html`<p class="notice error" id="account-form-error">${error}</p>`}
+    <p id="no-password">
+      No password: this is a demo, so anyone may sign in as any name. A real application checks a
+      password, a passkey or a single sign-on answer here, then does what this form does.
+    </p>`;
+}
+
+/**
+ * How the account area works, on both of its states.
+ *
+ * @param {{ cookieName: string, storeDescription: string, maxAge: number,
+ *   idleTimeout: number }} input
+ */
+function accountExplanation({ cookieName, storeDescription, maxAge, idleTimeout }) {
+  return html`<h2>How it works</h2>
+    <ul>
+      <li>
+        This area has a session of its own, in store mode: the
+        <code id="account-cookie-name">${cookieName}</code> cookie holds only a sealed reference
+        (the session id and creation time); the session lives on the server,
+        <span id="store-description">${storeDescription}</span>.
+      </li>
+      <li>
+        Signing in gives the session a new id, indexed under your user name, so the server can list
+        your sessions and revoke them. A revoked device's cookie still opens, but its record is
+        gone: its next request gets a fresh, signed-out session. A sealed cookie alone cannot do
+        this.
+      </li>
+      <li>
+        A session ends ${Math.round(maxAge / 3600)} hours after sign-in, or after
+        ${Math.round(idleTimeout / 60)} minutes without a request. "Last seen" moves when the
+        session is written, and at most every ${Math.round(idleTimeout / 120)} minutes as its idle
+        window slides.
+      </li>
+      <li>
+        The buttons post forms; the cookie is <code>SameSite=Lax</code> and the server refuses a
+        post whose <code>Origin</code> is another site, so no other site can sign you out.
+      </li>
+    </ul>`;
+}
+
+/**
+ * The Devices page of a visitor not signed in to the account area: the sign-in form.
+ *
+ * @param {{ cookieName: string, storeDescription: string, maxAge: number, idleTimeout: number,
+ *   nameLimit: number, value?: string, error?: string | undefined }} input
+ */
+export function accountSignInBody(input) {
+  return html`<p id="account-signed-out">
+      You are not signed in to the account area on this device. Sign in, here and in another browser
+      (or a private window), and this page lists both devices.
+    </p>
+    ${accountSignInForm(input)} ${accountExplanation(input)}`;
+}
+
+/**
+ * The Devices page: the signed-in user's sessions, this one marked, with the buttons that
+ * sign them out.
+ *
+ * @param {{ user: string, currentId: string,
+ *   sessions: ReadonlyArray<{ id: string, createdAt: number, lastSeenAt: number }>,
+ *   cookieName: string, storeDescription: string, maxAge: number, idleTimeout: number }} input
+ */
+export function devicesBody(input) {
+  const { user, currentId, sessions } = input;
+  const others = sessions.filter((session) => session.id !== currentId).length;
+  return html`<p id="account-status">
+      Signed in as <strong id="account-name">${user}</strong>, on
+      <span id="device-count">${sessions.length}</span>
+      ${sessions.length === 1 ? 'device' : 'devices'}.
+    </p>
+    <table id="devices">
+      <tr>
+        <th>Session</th>
+        <th>Signed in</th>
+        <th>Last seen</th>
+        <th></th>
+      </tr>
+      ${sessions.map(
+        (session) =>
+          html`<tr
+            class="device${session.id === currentId ? ' this-device' : ''}"
+            data-session-id="${session.id}"
+          >
+            <td>
+              <code title="${session.id}">${shortId(session.id)}</code>
+              ${session.id === currentId ? html`<strong class="this-device-label">this device</strong>` : ''}
+            </td>
+            <td>
+              <time class="created-at" datetime="${formatTime(session.createdAt)}"
+                >${formatTime(session.createdAt)}</time
+              >
+              (${ago(session.createdAt)})
+            </td>
+            <td>
+              <time class="last-seen-at" datetime="${formatTime(session.lastSeenAt)}"
+                >${formatTime(session.lastSeenAt)}</time
+              >
+              (${ago(session.lastSeenAt)})
+            </td>
+            <td>
+              <form method="post" action="/devices/signout">
+                <button type="submit" name="id" value="${session.id}" class="signout-device">
+                  Sign out this device
+                </button>
+              </form>
+            </td>
+          </tr>`,
+      )}
+    </table>
+    <div class="device-actions">
+      <form method="post" action="/devices/signout-others">
+        <button type="submit" id="signout-others" ${others === 0 ? raw('disabled') : ''}>
+          Sign out everywhere else
+        </button>
+      </form>
+      <form method="post" action="/devices/signout-everywhere">
+        <button type="submit" id="signout-everywhere">Sign out everywhere</button>
+      </form>
+    </div>
+    ${accountExplanation(input)}`;
+}
+
+/**
+ * A session id as the Devices table shows it: the first characters of its random part (a
+ * user's ids all start with the same user tag).
+ *
+ * @param {string} id
+ */
+function shortId(id) {
+  return `${id.slice(id.lastIndexOf('.') + 1).slice(0, 8)}…`;
 }
 
 /** @param {{ message: string }} input */

@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-/** @typedef {{ code: string, source: string }} Rejection */
+/** @typedef {{ code: string, source: string, name: string }} Rejection - `name`: the session's */
 
 /** The error code of a cookie sent more than once: a warning, the first one was used. */
 const DUPLICATE = 'ERR_COOKIE_DUPLICATE';
@@ -38,10 +38,14 @@ export function rejections() {
 }
 
 /**
- * The rejections that cost the request its token (a duplicate still used the first).
+ * The rejections that cost the request its token (a duplicate still used the first), of
+ * every session or only of the session named `name`.
  *
+ * @param {string} [name]
  * @returns {Rejection[]}
  */
-export function refusals() {
-  return rejections().filter((entry) => entry.code !== DUPLICATE);
+export function refusals(name) {
+  return rejections().filter(
+    (entry) => entry.code !== DUPLICATE && (name === undefined || entry.name === name),
+  );
 }

@@ -3,19 +3,29 @@
  * in it, and renders. The HTML lives in pages.mjs; dispatching requests to these routes
  * lives in app.mjs.
  */
-import { clearSession, getSession, useSession } from 'sealed-session';
+import {
+  clearSession,
+  getSession,
+  listSessions,
+  revokeSession,
+  revokeUserSessions,
+  updateSession,
+  useSession,
+} from 'sealed-session';
 import { HttpError, nodeRequestOf, readForm, redirect } from './http.mjs';
 import {
+  accountSignInBody,
   cartBody,
   cookieBody,
   counterBody,
+  devicesBody,
   homeBody,
   layout,
   rejectionNotices,
   sessionBody,
 } from './pages.mjs';
 import { refusals, rejections } from './request-notes.mjs';
-import { MAX_AGE } from './session-config.mjs';
+import { AUTH_IDLE_TIMEOUT, AUTH_MAX_AGE, MAX_AGE } from './session-config.mjs';
 import { countCookie, describeToken, readCookie } from './token-info.mjs';
 
 /**
@@ -60,11 +70,24 @@ export function renderPage(event, title, body, extra = {}) {
  * The demo's routes for one server.
  *
  * @param {import('./session-config.mjs').SessionSettings
- *   & { httpsUrl: string | undefined }} settings - `httpsUrl`: where the same demo runs
- *   over HTTPS, for the plain-HTTP pages to link to
+ *   & { httpsUrl: string | undefined, storeDescription: string }} settings - `httpsUrl`:
+ *   where the same demo runs over HTTPS, for the plain-HTTP pages to link to;
+ *   `storeDescription`: where the account area's sessions live, for its pages
  * @returns {Routes}
  */
-export function createRoutes({ cookieName, secureFor, configFor, httpsUrl }) {
+export function createRoutes(settings) {
+  return { ...cookieRoutes(settings), ...deviceRoutes(settings) };
+}
+
+/**
+ * The routes of the cookie session: home, sign-in, the session, counter, cart and cookie
+ * pages.
+ *
+ * @param {import('./session-config.mjs').SessionSettings
+ *   & { httpsUrl: string | undefined }} settings
+ * @returns {Routes}
+ */
+function cookieRoutes({ cookieName, secureFor, configFor, httpsUrl }) {
   return {
     '/': {
       async GET(event, url) {
@@ -72,7 +95,7 @@ export function createRoutes({ cookieName, secureFor, configFor, httpsUrl }) {
         // Read only: a visitor who never signs in gets no cookie from this page.
         const session = await getSession(event, config);
         // A refused cookie would be refused again on every page: delete it.
-        if (refusals().length > 0) await clearSession(event, config);
+        if (refusals(cookieName).length > 0) await clearSession(event, config);
         /** @type {Notice[]} */
         const notices = [];
         if (url.searchParams.has('signed-out')) {
@@ -201,7 +224,7 @@ export function createRoutes({ cookieName, secureFor, configFor, httpsUrl }) {
         // The first cookie of the name is the one the library reads.
         const value = readCookie(header, cookieName);
         const session = await getSession(event, config);
-        const rejection = refusals().find((entry) => entry.source === 'cookie');
+        const rejection = refusals(cookieName).find((entry) => entry.source === 'cookie');
         const sent = value !== undefined && value !== '';
         const name = typeof session.data.name === 'string' ? session.data.name : undefined;
         return renderPage(
@@ -222,6 +245,188 @@ export function createRoutes({ cookieName, secureFor, configFor, httpsUrl }) {
       },
     },
   };
+}
+
+/**
+ * The routes of the account area, whose session is kept in a store (session-config.mjs):
+ * the Devices page, which lists the signed-in user's sessions, and its forms, which sign
+ * in and sign devices out. Every change is a POST; app.mjs refuses a post whose Origin is
+ * another site, and the cookie is SameSite=Lax, as for the demo's other forms. A store that
+ * fails or does not answer makes the session functions throw ERR_STORE_UNAVAILABLE, which
+ * app.mjs answers with a 503 page.
+ *
+ * @param {import('./session-config.mjs').SessionSettings
+ *   & { storeDescription: string }} settings
+ * @returns {Routes}
+ */
+function deviceRoutes({ configFor, authConfigFor, authCookieName, storeDescription }) {
+  const about = {
+    cookieName: authCookieName,
+    storeDescription,
+    maxAge: AUTH_MAX_AGE,
+    idleTimeout: AUTH_IDLE_TIMEOUT,
+    nameLimit: NAME_LIMIT,
+  };
+
+  /**
+   * The name signed in to the cookie session, for the navigation bar.
+   *
+   * @param {HTTPEvent} event
+   */
+  async function navName(event) {
+    const session = await getSession(event, configFor(event));
+    return typeof session.data.name === 'string' ? session.data.name : undefined;
+  }
+
+  /**
+   * The account session of the request and its user (undefined when signed out).
+   *
+   * @param {HTTPEvent} event
+   */
+  async function account(event) {
+    const config = authConfigFor(event);
+    const session = await getSession(event, config);
+    const user = typeof session.data.user === 'string' ? session.data.user : undefined;
+    return { config, session, user };
+  }
+
+  return {
+    '/devices': {
+      async GET(event, url) {
+        const { config, session, user } = await account(event);
+        // A refused cookie (a revoked device's) would be refused at every request: delete it.
+        if (refusals(authCookieName).length > 0) await clearSession(event, config);
+        const name = await navName(event);
+        const notices = deviceNotices(url.searchParams, user);
+        if (user === undefined) {
+          return renderPage(event, 'Devices', accountSignInBody(about), { name, notices });
+        }
+        const sessions = await listSessions(config, user);
+        return renderPage(
+          event,
+          'Devices',
+          devicesBody({ ...about, user, currentId: session.id, sessions }),
+          { name, notices },
+        );
+      },
+    },
+    '/devices/signin': {
+      async POST(event) {
+        const form = await readForm(nodeRequestOf(event));
+        const user = (form.get('user') ?? '').trim();
+        if (user === '' || user.length > NAME_LIMIT) {
+          return renderPage(
+            event,
+            'Devices',
+            accountSignInBody({
+              ...about,
+              value: user.slice(0, NAME_LIMIT),
+              error: `Enter a user name of 1 to ${NAME_LIMIT} characters.`,
+            }),
+            { name: await navName(event), status: 400 },
+          );
+        }
+        // No password: a demo. `userKey` now gives a user where it gave none, so the session
+        // moves to a new id indexed under the user (and a record it had is deleted).
+        await updateSession(event, authConfigFor(event), { user, signedInAt: Date.now() });
+        return redirect('/devices?signed-in');
+      },
+    },
+    '/devices/signout': {
+      async POST(event) {
+        const form = await readForm(nodeRequestOf(event));
+        const id = form.get('id') ?? '';
+        const { config, session, user } = await account(event);
+        // Signed out meanwhile (revoked from another device): the page says so.
+        if (user === undefined) return redirect('/devices');
+        if (id === session.id) {
+          // This device: delete the record and the cookie.
+          await clearSession(event, config);
+          return redirect('/devices?signed-out');
+        }
+        // Another device: the id comes from the client, so only one of this user's own
+        // sessions may be revoked; one already gone is no error.
+        const sessions = await listSessions(config, user);
+        if (!sessions.some((info) => info.id === id)) return redirect('/devices?gone');
+        await revokeSession(config, id);
+        return redirect('/devices?revoked');
+      },
+    },
+    '/devices/signout-others': {
+      async POST(event) {
+        const { config, session, user } = await account(event);
+        if (user === undefined) return redirect('/devices');
+        const count = await revokeUserSessions(config, user, { except: session.id });
+        return redirect(`/devices?signed-out-others=${count}`);
+      },
+    },
+    '/devices/signout-everywhere': {
+      async POST(event) {
+        const { config, user } = await account(event);
+        if (user === undefined) return redirect('/devices');
+        // Every record of the user, this one included, in one step; then this cookie.
+        const count = await revokeUserSessions(config, user);
+        await clearSession(event, config);
+        return redirect(`/devices?signed-out-everywhere=${count}`);
+      },
+    },
+  };
+}
+
+/**
+ * The notices of the Devices page after one of its forms redirected to it.
+ *
+ * @param {URLSearchParams} query
+ * @param {string | undefined} user - the signed-in user, if any
+ * @returns {Notice[]}
+ */
+function deviceNotices(query, user) {
+  /** @param {string} key */
+  const count = (key) => {
+    const value = query.get(key);
+    // Only a small number: the query string must not put arbitrary text on the page.
+    return value !== null && /^\d{1,6}$/.test(value) ? Number(value) : undefined;
+  };
+  /** @param {number} n */
+  const sessionsWord = (n) => (n === 1 ? '1 session' : `${n} sessions`);
+  /** @type {Notice[]} */
+  const notices = [];
+  if (query.has('signed-in') && user !== undefined) {
+    notices.push({
+      kind: 'info',
+      text: `Signed in as ${user} on this device, under a new session id indexed under your name.`,
+    });
+  }
+  if (query.has('signed-out')) {
+    notices.push({
+      kind: 'info',
+      text: 'You are signed out on this device: its session record and its cookie were deleted.',
+    });
+  }
+  if (query.has('revoked')) {
+    notices.push({
+      kind: 'info',
+      text: 'That device is signed out: its session record was deleted, so its next request finds no session.',
+    });
+  }
+  if (query.has('gone')) {
+    notices.push({ kind: 'info', text: 'That session had already ended.' });
+  }
+  const others = count('signed-out-others');
+  if (others !== undefined) {
+    notices.push({
+      kind: 'info',
+      text: `Signed out everywhere else: ${sessionsWord(others)} revoked. This device stays signed in.`,
+    });
+  }
+  const everywhere = count('signed-out-everywhere');
+  if (everywhere !== undefined) {
+    notices.push({
+      kind: 'info',
+      text: `Signed out everywhere: ${sessionsWord(everywhere)} revoked, this device's included.`,
+    });
+  }
+  return notices;
 }
 
 /**

@@ -6,10 +6,11 @@
  * Environment: PORT (default 3000), HTTPS_PORT (default 3443; off for no HTTPS), HOST
  * (default 127.0.0.1), SESSION_PASSWORD (at least 32 characters; generated when absent),
  * COOKIE_SECURE (auto | true | false, default auto; the HTTP server only, the HTTPS one
- * always sets Secure), TRUST_PROXY (1 to believe X-Forwarded-Proto on the HTTP server).
+ * always sets Secure), TRUST_PROXY (1 to believe X-Forwarded-Proto on the HTTP server),
+ * REDIS_URL (the account area's sessions in Redis, redis://host:port; in memory when unset).
  */
 import { randomBytes } from 'node:crypto';
-import { createDemoServer } from './app.mjs';
+import { createDemoServer, createDemoStore } from './app.mjs';
 import { createSelfSignedCertificate } from './certificate.mjs';
 
 /** @returns {never} */
@@ -62,9 +63,16 @@ const log = (line) => {
 let httpsDemo;
 /** @type {import('./app.d.mts').DemoServer} */
 let demo;
-const stop = () => Promise.all([httpsDemo?.close(), demo?.close()]);
+/** @type {import('./app.d.mts').DemoStore | undefined} */
+let store;
+const stop = async () => {
+  await Promise.all([httpsDemo?.close(), demo?.close()]);
+  await store?.close();
+};
 
 try {
+  // One store for both servers: the Devices page lists a user's HTTP and HTTPS sessions.
+  store = await createDemoStore({ redisUrl: process.env.REDIS_URL, log });
   // HTTPS first, so the HTTP pages can link to it (HTTPS_PORT=0 picks its port at listen).
   if (httpsPort !== undefined) {
     const tls = await createSelfSignedCertificate(['localhost', '127.0.0.1', '::1']);
@@ -74,7 +82,7 @@ try {
           '      needs HTTPS). Install openssl (apt-get install openssl) to get it; HTTP runs alone.',
       );
     } else {
-      httpsDemo = await createDemoServer({ password, port: httpsPort, host, tls, log });
+      httpsDemo = await createDemoServer({ password, port: httpsPort, host, tls, store, log });
     }
   }
   demo = await createDemoServer({
@@ -84,6 +92,7 @@ try {
     cookieSecure,
     trustProxy: process.env.TRUST_PROXY === '1',
     httpsUrl: httpsDemo?.url,
+    store,
     log,
   });
 } catch (error) {
@@ -98,6 +107,7 @@ if (httpsDemo !== undefined) {
       '      self-signed, made at start, so the browser warns once: accept it for this site)',
   );
 }
+console.log(`demo: the Devices page keeps its sessions ${store.description}`);
 console.log('demo: Ctrl+C to stop');
 
 for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -53,7 +53,30 @@ export type SessionErrorCode =
   /** A session function was called without an event outside of any request scope. */
   | 'ERR_EVENT_MISSING'
   /** A crypto primitive of the platform failed unexpectedly (see `cause`). */
-  | 'ERR_CRYPTO';
+  | 'ERR_CRYPTO'
+  /**
+   * The session store failed or did not answer within its deadline (see `cause`): the
+   * request's session is unknown, so nothing was read or written, and the session cookie
+   * was left as it was. Hosts answer 503 (`status`).
+   */
+  | 'ERR_STORE_UNAVAILABLE'
+  /**
+   * The session's store record is gone: revoked, signed out elsewhere, or ended. On a
+   * request's cookie the request gets a fresh session (reported to `onInvalidToken`); a
+   * write that finds its record gone is refused with it, so it never brings the session back.
+   */
+  | 'ERR_SESSION_REVOKED';
+
+/**
+ * The HTTP status a host answers when an error of this code ends a request, for the codes
+ * that are not a server fault: h3, Express (`status`) and Nitro read it from the error.
+ */
+const HTTP_STATUS: Partial<Record<SessionErrorCode, number>> = {
+  ERR_STORE_UNAVAILABLE: 503,
+  // The session was signed out while this request was using it: the request's change
+  // conflicts with that, and a retry starts from a fresh session.
+  ERR_SESSION_REVOKED: 409,
+};
 
 const BRAND: unique symbol = Symbol.for('sealed-session.SessionError');
 
@@ -62,6 +85,15 @@ export class SessionError extends Error {
   /** Stable machine-readable code; see {@link SessionErrorCode}. */
   readonly code: SessionErrorCode;
   override readonly name = 'SessionError' as const;
+  /**
+   * The HTTP status for the response when this error ends a request (503 for
+   * `ERR_STORE_UNAVAILABLE`, 409 for `ERR_SESSION_REVOKED`); undefined for a server fault
+   * (500). Express, h3 and Nitro
+   * read `status` or `statusCode`.
+   */
+  readonly status?: number;
+  /** The same as `status`, under the name h3 1.x reads. */
+  readonly statusCode?: number;
 
   /**
    * @param code - the stable code
@@ -71,6 +103,11 @@ export class SessionError extends Error {
   constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+    const status = HTTP_STATUS[code];
+    if (status !== undefined) {
+      this.status = status;
+      this.statusCode = status;
+    }
   }
 }
 
@@ -92,4 +129,13 @@ export function isSessionError(value: unknown, code?: SessionErrorCode): value i
     (value as Record<symbol, unknown>)[BRAND] === true &&
     (code === undefined || (value as SessionError).code === code)
   );
+}
+
+/**
+ * The HTTP status a host answers for `error` when it ends a request: the error's own
+ * `status` for a {@link SessionError} that has one (503 when the store is unavailable,
+ * 409 when the session was revoked during the request), else 500.
+ */
+export function httpStatusOf(error: unknown): number {
+  return isSessionError(error) && error.status !== undefined ? error.status : 500;
 }

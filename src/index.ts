@@ -12,11 +12,14 @@ import type { RequestContext } from './session/request-state.js';
 import { sessionEngine as engine } from './session/session-engine.js';
 import type {
   FlashDataT,
+  RevokeUserSessionsOptions,
   Session,
   SessionConfig,
   SessionDataT,
+  SessionInfo,
   SessionManager,
   SessionUpdate,
+  UserKey,
 } from './session/types.js';
 
 /** A session configuration, told apart from an event: only a configuration has `password`. */
@@ -221,6 +224,50 @@ export function takeFlash<V>(...args: unknown[]): Promise<V | undefined> {
   );
 }
 
+/**
+ * The live sessions of a user in the config's store (needs `store` and `userKey`): each
+ * one's id, creation time and last activity, oldest first. For a "your devices" page.
+ *
+ * @param config - the session config, with a store
+ * @param userKey - the user, as the config's `userKey` gives it from session data
+ * @throws SessionError `ERR_CONFIG_INVALID` (no store, not a user key), `ERR_STORE_UNAVAILABLE`
+ */
+export function listSessions(config: SessionConfig, userKey: UserKey): Promise<SessionInfo[]> {
+  return engine.listSessions(config, userKey);
+}
+
+/**
+ * Revokes one session: deletes its record, so its next request, on any process, gets a
+ * fresh session ("sign out this device"). Nothing happens for a session that is gone.
+ *
+ * @param config - the session config, with a store
+ * @param sessionId - an id from `listSessions` or `session.id`
+ * @throws SessionError `ERR_CONFIG_INVALID`, `ERR_STORE_UNAVAILABLE`
+ */
+export function revokeSession(config: SessionConfig, sessionId: string): Promise<void> {
+  return engine.revokeSession(config, sessionId);
+}
+
+/**
+ * Revokes every session of a user ("sign out everywhere"), in one atomic step on Redis,
+ * except the ids in `options.except` ("everywhere else": pass the current `session.id`).
+ *
+ * @param config - the session config, with a store and `userKey`
+ * @param userKey - the user
+ * @param options - `except`: session ids to keep
+ * @returns how many sessions were revoked
+ * @throws SessionError `ERR_CONFIG_INVALID`, `ERR_STORE_UNAVAILABLE`
+ */
+export function revokeUserSessions(
+  config: SessionConfig,
+  userKey: UserKey,
+  options?: RevokeUserSessionsOptions,
+): Promise<number> {
+  return engine.revokeUserSessions(config, userKey, options);
+}
+
+export { memoryStore, type MemoryStoreOptions } from './store/memory.js';
+export type { SessionStore, StoreChange, StoredRecord, StoredSessionInfo } from './store/store.js';
 export { eventHandler, defineEventHandler, type EventHandler } from './handler/handler.js';
 export type { HTTPEvent, AnyHTTPEvent, H3EventLike, H3V2EventLike } from './host/event.js';
 export type {
@@ -234,6 +281,9 @@ export type {
   SessionMiddlewareOptions,
   SessionRejection,
   SessionUpdate,
+  SessionInfo,
+  UserKey,
+  RevokeUserSessionsOptions,
 } from './session/types.js';
 export { DEFAULT_COOKIE, DEFAULT_NAME, MIN_PASSWORD_LENGTH } from './session/config.js';
 export { SessionError, isSessionError, type SessionErrorCode } from './errors.js';

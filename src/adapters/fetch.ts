@@ -3,9 +3,10 @@
  * Deno, Cloudflare Workers, and any fetch-style server.
  */
 import { mergeSetCookies } from '../cookie/set-cookie.js';
+import { httpStatusOf } from '../errors.js';
 import { kRequest, type HTTPEvent } from '../host/event.js';
 import { createRequestContext, type RequestContext } from '../session/request-state.js';
-import { toResponseParts, type EventHandler } from '../handler/handler.js';
+import { statusText, toResponseParts, type EventHandler } from '../handler/handler.js';
 import { runInRequestScope } from '../host/request-scope.js';
 import { headersTransport, putSetCookies } from '../host/transports.js';
 
@@ -65,7 +66,10 @@ function withHeaders(response: Response, headers: Headers): Response {
 
 /** Options of {@link toWebHandler}. */
 export interface WebHandlerOptions {
-  /** Called with an error a handler threw; the response is a 500. @default console.error */
+  /**
+   * Called with an error a handler threw; the response is a 500, or the error's own
+   * `status` (503 when the session store is unavailable). @default console.error
+   */
   readonly onError?: ((error: unknown, event: HTTPEvent) => void) | undefined;
   /**
    * Run each handler in an AsyncLocalStorage scope of its request, so the session functions
@@ -108,7 +112,8 @@ export function toWebHandler(
       // cleared before the failure must still be deleted in the browser.
       const headers = new Headers({ 'content-type': 'text/plain; charset=utf-8' });
       putSetCookies(headers, event.responseHeaders.getSetCookie());
-      return new Response('Internal Server Error', { status: 500, headers });
+      const status = httpStatusOf(error);
+      return new Response(statusText(status), { status, headers });
     }
     event.responded = true;
     if (value instanceof Response) return withHeaders(value, event.responseHeaders);

@@ -3,6 +3,8 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { mergeSetCookies } from '../cookie/set-cookie.js';
+import { httpStatusOf } from '../errors.js';
+import { statusText } from '../handler/handler.js';
 import { runInRequestScope } from '../host/request-scope.js';
 import { collectingTransport, putSetCookies } from '../host/transports.js';
 import { createRequestContext } from '../session/request-state.js';
@@ -21,7 +23,7 @@ export interface SessionEnv<T extends SessionDataT = SessionDataT> {
 
 /**
  * Middleware that loads the session (creating and writing a new one if needed) and sets
- * `c.get('session')`. Cookies written during the request are applied to the response once
+ * `c.get('session')`. When the session store is unavailable the response is a 503. Cookies written during the request are applied to the response once
  * the handler is done: one Set-Cookie per cookie, however many updates.
  *
  * @param config - the session configuration
@@ -36,10 +38,31 @@ export function sessionMiddleware<T extends SessionDataT = SessionDataT>(
   return async (c, next) => {
     const collected = collectingTransport((name) => c.req.header(name));
     const request = createRequestContext(collected.transport);
-    c.set('session', await sessionEngine.useSession<T>(request, config, saveUninitialized));
+    let session: SessionManager<T>;
+    try {
+      session = await sessionEngine.useSession<T>(request, config, saveUninitialized);
+    } catch (error) {
+      // The session store is down: the request cannot know who is asking.
+      if (httpStatusOf(error) !== 503) throw error;
+      c.res = new Response('Service Unavailable', {
+        status: 503,
+        headers: { 'content-type': 'text/plain; charset=UTF-8' },
+      });
+      return;
+    }
+    c.set('session', session);
     // With asyncContext, the handler runs in the request's scope: session calls without
     // the event find it.
     await (asyncContext ? runInRequestScope(request, next) : next());
+    // Hono's default error handler answers 500 for any error; a session error that is not
+    // a server fault (a store outage, a session revoked meanwhile) has a status of its own.
+    const status = c.error === undefined ? 500 : httpStatusOf(c.error);
+    if (status !== 500 && c.res.status === 500) {
+      c.res = new Response(statusText(status), {
+        status,
+        headers: { 'content-type': 'text/plain; charset=UTF-8' },
+      });
+    }
     const cookies = collected.take();
     if (cookies.length === 0) return;
     // A cookie the handler set itself wins over the session's for the same cookie, as on

@@ -4,11 +4,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Buffer } from 'node:buffer';
+import { httpStatusOf } from '../errors.js';
 import { mergeSetCookies } from '../cookie/set-cookie.js';
 import { kRequest, type HTTPEvent } from '../host/event.js';
 import { createRequestContext, type RequestContext } from '../session/request-state.js';
 import type { EventHandler } from '../handler/handler.js';
-import { toResponseParts } from '../handler/handler.js';
+import { statusText, toResponseParts } from '../handler/handler.js';
 import { runInRequestScope } from '../host/request-scope.js';
 import { nodeTransport, setCookiesOf } from '../host/transports.js';
 
@@ -44,7 +45,8 @@ class NodeEvent implements HTTPEvent {
 /** Options of {@link toNodeListener}. */
 export interface NodeListenerOptions {
   /**
-   * Called with an error a handler threw; the response is a 500 when nothing was sent yet.
+   * Called with an error a handler threw; the response, when nothing was sent yet, is a 500,
+   * or the error's own `status` (503 when the session store is unavailable).
    * @default console.error
    */
   readonly onError?: ((error: unknown, event: HTTPEvent) => void) | undefined;
@@ -108,9 +110,10 @@ export function toNodeListener(
     const fail = (error: unknown): void => {
       onError(error, event);
       if (!res.headersSent) {
-        res.statusCode = 500;
+        const status = httpStatusOf(error);
+        res.statusCode = status;
         res.setHeader('content-type', 'text/plain; charset=utf-8');
-        res.end('Internal Server Error');
+        res.end(statusText(status));
       } else if (!res.writableEnded) {
         res.end();
       }

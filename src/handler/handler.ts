@@ -34,6 +34,13 @@ export interface ResponseParts {
   readonly body: string | Uint8Array | null;
 }
 
+/** The plain-text body of an error response of `status`. */
+export function statusText(status: number): string {
+  if (status === 503) return 'Service Unavailable';
+  if (status === 409) return 'Conflict';
+  return 'Internal Server Error';
+}
+
 /**
  * Converts a handler's return value (anything but a Response) the way h3 does: strings are
  * HTML, bytes are octet-stream, nothing is 204, everything else is JSON.

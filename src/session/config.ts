@@ -7,7 +7,8 @@ import { resolveOptions, type ResolvedOptions, type SealOptionsInput } from '../
 import { assertPasswordUsable, passwordForSeal, type PasswordInput } from '../iron/password.js';
 import { compileCookie, type CookieTemplate } from '../cookie/session-cookie.js';
 import { validatePurpose } from './purpose.js';
-import type { CookieOptions, SessionConfig, SessionRejection } from './types.js';
+import type { SessionStore } from '../store/store.js';
+import type { CookieOptions, SessionConfig, SessionDataT, SessionRejection } from './types.js';
 
 /** A validated configuration with every default applied. */
 export interface ResolvedConfig {
@@ -46,7 +47,19 @@ export interface ResolvedConfig {
   /** iron's clock skew, which also bounds how far in the future `createdAt` may be. */
   readonly clockSkewMs: number;
   readonly onUnawaitedError: (error: unknown) => void;
+  /** The server-side store, or undefined for a session sealed whole into its cookie. */
+  readonly store: SessionStore | undefined;
+  /** Deadline of each store call in milliseconds. */
+  readonly storeTimeoutMs: number;
+  /** The user a session's data belongs to, for the store's per-user index. */
+  readonly userKey: ((data: SessionDataT) => unknown) | undefined;
 }
+
+/** Deadline of a store call when the store names none. */
+export const DEFAULT_STORE_TIMEOUT_MS = 1500;
+
+/** What a store must have: checked once, so a wrong object fails at the first call. */
+const STORE_METHODS = ['get', 'write', 'touch', 'takeFlash', 'delete', 'list', 'deleteUser'];
 
 /** Cookie defaults: h3's, plus SameSite=Lax. Frozen: configurations spread over it. */
 export const DEFAULT_COOKIE: Readonly<CookieOptions> = Object.freeze({
@@ -90,6 +103,8 @@ const CONFIG_KEYS: ReadonlySet<string> = new Set([
   'purpose',
   'acceptUnboundTokens',
   'onUnawaitedError',
+  'store',
+  'userKey',
 ]);
 
 /** h3's cookie options: the cookie package's serialize options, and h3 2.x's chunk length. */
@@ -285,6 +300,46 @@ function lifetimeOption(name: 'maxAge' | 'idleTimeout', value: unknown): number 
   return seconds;
 }
 
+/**
+ * The store options: a store must have every method of the contract, and its records an
+ * end (`maxAge` or `idleTimeout`), so that a store never keeps what no cookie can reach;
+ * `userKey` indexes sessions by user, which only a store can do.
+ */
+function resolveStoreOptions(
+  config: SessionConfig,
+  maxAge: number,
+  idleTimeout: number,
+): Pick<ResolvedConfig, 'store' | 'storeTimeoutMs' | 'userKey'> {
+  const store: unknown = config.store;
+  const userKey: unknown = config.userKey;
+  if (userKey !== undefined && typeof userKey !== 'function') {
+    throw invalid('userKey must be a function of the session data');
+  }
+  if (store === undefined) {
+    if (userKey !== undefined) throw invalid('userKey needs a store');
+    return { store: undefined, storeTimeoutMs: DEFAULT_STORE_TIMEOUT_MS, userKey: undefined };
+  }
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    STORE_METHODS.some((method) => typeof (store as Record<string, unknown>)[method] !== 'function')
+  ) {
+    throw invalid(`store must have the methods ${STORE_METHODS.join(', ')}`);
+  }
+  if (maxAge === 0 && idleTimeout === 0) {
+    throw invalid('a store needs maxAge or idleTimeout, so that every record ends');
+  }
+  const timeout: unknown = (store as SessionStore).timeout ?? DEFAULT_STORE_TIMEOUT_MS;
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
+    throw invalid('store.timeout must be a positive number of milliseconds');
+  }
+  return {
+    store: store as SessionStore,
+    storeTimeoutMs: timeout,
+    userKey: userKey as ((data: SessionDataT) => unknown) | undefined,
+  };
+}
+
 /** The default `onUnawaitedError`: the failure must show somewhere. */
 export function logUnawaitedError(error: unknown): void {
   console.error('sealed-session: a session write that nobody awaited failed:', error);
@@ -352,6 +407,8 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     throw invalid('onUnawaitedError must be a function');
   }
 
+  const { store, storeTimeoutMs, userKey } = resolveStoreOptions(config, maxAge, idleTimeout);
+
   // As h3: the iron ttl is the lifetime, absolute or else idle.
   const lifetime = maxAge > 0 ? maxAge : idleTimeout;
   const seal: SealOptionsInput = Object.freeze({
@@ -396,6 +453,9 @@ export function resolveConfig(config: SessionConfig): ResolvedConfig {
     acceptUnboundTokens: acceptUnbound,
     clockSkewMs: ironOptions.timestampSkewSec * 1000,
     onUnawaitedError: config.onUnawaitedError ?? logUnawaitedError,
+    store,
+    storeTimeoutMs,
+    userKey,
   });
   resolved.set(input, result);
   return result;

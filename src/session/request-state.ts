@@ -3,6 +3,7 @@
  * {@link SessionTransport}) and, per session name, the state of that session within the
  * request. Nothing here outlives the request.
  */
+import type { RecordSnapshot } from './store-records.js';
 import type { SessionTransport } from './transport.js';
 import type { Session } from './types.js';
 
@@ -54,6 +55,10 @@ export interface SessionState {
   generation: number;
   /** The end of this session's write queue, or undefined when no write is running. */
   queue: Promise<unknown> | undefined;
+  /** With a store: the session's record as this request last read or wrote it, if any. */
+  record: RecordSnapshot | undefined;
+  /** With a store: the client's reference says the record was written. */
+  referenceStored: boolean;
 }
 
 /**
@@ -101,6 +106,8 @@ export function stateOf(request: RequestContext, name: string): SessionState {
       cleared: false,
       generation: 0,
       queue: undefined,
+      record: undefined,
+      referenceStored: false,
     };
     sessions.set(name, state);
   }

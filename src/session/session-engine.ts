@@ -17,6 +17,9 @@
 import { SessionError, isSessionError, type SessionErrorCode } from '../errors.js';
 import type { Iron } from '../iron/create-iron.js';
 import { iron as sharedIron } from '../iron/instance.js';
+import { parseSafe } from '../iron/json.js';
+import { storeSessionId, userTagInId } from '../store/session-id.js';
+import type { StoreChange } from '../store/store.js';
 import { chain, toPromise, type MaybePromise } from '../internal/maybe-promise.js';
 import { logUnawaitedError, resolveConfig, type ResolvedConfig } from './config.js';
 import {
@@ -33,14 +36,27 @@ import {
   type SessionSource,
   type SessionState,
 } from './request-state.js';
+import {
+  callStore,
+  openRecord,
+  planChange,
+  applyKeys,
+  userTagFor,
+  userTagOfKey,
+  valuesOf,
+  type RecordSnapshot,
+} from './store-records.js';
 import { createTokenCodec, MAX_TOKEN_LENGTH, sessionEnd, type OpenedToken } from './token-codec.js';
 import type {
   Session,
+  RevokeUserSessionsOptions,
   SessionConfig,
   SessionDataT,
+  SessionInfo,
   SessionManager,
   SessionRejection,
   SessionUpdate,
+  UserKey,
 } from './types.js';
 import { watchWrite } from './unawaited.js';
 import { shouldWrite } from './write-policy.js';
@@ -91,6 +107,16 @@ export interface SessionEngine {
   ): Promise<void>;
   /** The flash value under `key`, removed as it is read (the session is written without it). */
   takeFlash(request: RequestContext, config: SessionConfig, key: string): Promise<unknown>;
+  /** The live sessions of `userKey` in the config's store, oldest first. */
+  listSessions(config: SessionConfig, userKey: UserKey): Promise<SessionInfo[]>;
+  /** Deletes the record of session `sessionId`: its next request gets a fresh session. */
+  revokeSession(config: SessionConfig, sessionId: string): Promise<void>;
+  /** Deletes every session of `userKey` but those in `except`; gives how many. */
+  revokeUserSessions(
+    config: SessionConfig,
+    userKey: UserKey,
+    options?: RevokeUserSessionsOptions,
+  ): Promise<number>;
 }
 
 /** What an engine is made of: its iron instance and its clock. */
@@ -109,6 +135,10 @@ interface Loaded {
   readonly flash: Record<string, unknown> | undefined;
   /** The cookie's token was left unchecked (derivation limit): do not write over it. */
   readonly tokenUnchecked: boolean;
+  /** With a store: the session's record as read, if it has one. */
+  readonly record: RecordSnapshot | undefined;
+  /** With a store: the reference says the record was written. */
+  readonly referenceStored: boolean;
 }
 
 /** Errors that mean "this token is not a usable session": the request gets a fresh one. */
@@ -124,7 +154,40 @@ const TOKEN_ERRORS: ReadonlySet<SessionErrorCode> = new Set<SessionErrorCode>([
   'ERR_PURPOSE_MISMATCH',
   'ERR_PURPOSE_MISSING',
   'ERR_DERIVATION_LIMIT',
+  'ERR_SESSION_REVOKED',
 ]);
+
+/**
+ * The resolved config of a revocation call, which needs a store.
+ *
+ * @throws SessionError `ERR_CONFIG_INVALID` without one
+ */
+function storeConfig(config: SessionConfig, operation: string): ResolvedConfig {
+  const resolved = resolveConfig(config);
+  if (resolved.store === undefined) {
+    throw new SessionError(
+      'ERR_CONFIG_INVALID',
+      `Invalid session config: ${operation} needs a store`,
+    );
+  }
+  return resolved;
+}
+
+/**
+ * The user tag of a user key given to a revocation call.
+ *
+ * @throws SessionError `ERR_CONFIG_INVALID` for anything but a non-empty string or a number
+ */
+function userTagOfCall(userKey: UserKey): string {
+  const tag = userTagOfKey(userKey);
+  if (tag === undefined) {
+    throw new SessionError('ERR_CONFIG_INVALID', 'A user key is a non-empty string or a number');
+  }
+  return tag;
+}
+
+const revoked = (): SessionError =>
+  new SessionError('ERR_SESSION_REVOKED', 'The session was revoked or has ended');
 
 /** The password id field of a token (Fe26.2*<id>*...). */
 function passwordIdOf(token: string): string {
@@ -221,9 +284,13 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   const { now, iron } = parts;
   const codec = createTokenCodec(iron, now);
 
-  /** A new session id: the config's generator, else a random UUID v4. */
+  /**
+   * A new session id: the config's generator, else a random UUID v4. With a store, an id of
+   * no user (a write gives a user's session an id of its own, see writeToStore).
+   */
   function newId(config: ResolvedConfig): string {
-    return config.generateId?.() ?? uuidV4(iron.randomBytes(16));
+    const random = config.generateId?.() ?? uuidV4(iron.randomBytes(16));
+    return config.store === undefined ? random : storeSessionId(undefined, random);
   }
 
   /** Keeps `event.context.sessions[name]` what h3 keeps there: the request's session. */
@@ -249,7 +316,28 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       legacySeal: false,
       flash: undefined,
       tokenUnchecked,
+      record: undefined,
+      referenceStored: false,
     };
+  }
+
+  /**
+   * With a store, what a reference loads: the session its record holds. A reference to a
+   * session whose record was never written (nothing changed yet) gives that session with
+   * no data; one whose record was written but is gone was revoked or ended.
+   *
+   * @throws SessionError `ERR_SESSION_REVOKED`, `ERR_SESSION_EXPIRED` (token errors);
+   *   `ERR_STORE_UNAVAILABLE`
+   */
+  async function withRecord(config: ResolvedConfig, reference: Loaded): Promise<Loaded> {
+    const id = reference.session.id;
+    const record = await callStore(config, (store) => store.get(id));
+    if (record === undefined) {
+      if (reference.referenceStored) throw revoked();
+      return reference;
+    }
+    const opened = openRecord(config, id, record, now());
+    return { ...reference, session: opened.session, flash: opened.flash, record: opened.snapshot };
   }
 
   /**
@@ -262,6 +350,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     token: string,
     source: Exclude<SessionSource, 'fresh'>,
     refusedTokens: { unchecked: boolean },
+    readRecord = true,
   ): MaybePromise<Loaded | undefined> {
     const refused = (error: unknown): Loaded | undefined => {
       if (!isSessionError(error) || !TOKEN_ERRORS.has(error.code)) throw error;
@@ -271,14 +360,21 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       reportInvalidToken(config, { error, source, name: config.name });
       return undefined;
     };
-    const accepted = (opened: OpenedToken): Loaded => ({
-      session: opened.session,
-      source,
-      sealedWithOldPassword: passwordIdOf(token) !== config.sealingPasswordId,
-      legacySeal: opened.legacySeal,
-      flash: opened.flash,
-      tokenUnchecked: false,
-    });
+    const accepted = (opened: OpenedToken): MaybePromise<Loaded | undefined> => {
+      const loaded: Loaded = {
+        session: opened.session,
+        source,
+        sealedWithOldPassword: passwordIdOf(token) !== config.sealingPasswordId,
+        legacySeal: opened.legacySeal,
+        flash: opened.flash,
+        tokenUnchecked: false,
+        record: undefined,
+        referenceStored: opened.stored === true,
+      };
+      // A store that fails is not a bad token: its error goes on to the caller.
+      if (config.store === undefined || !readRecord) return loaded;
+      return withRecord(config, loaded).catch(refused);
+    };
     let opened: MaybePromise<OpenedToken>;
     try {
       opened = codec.open(config, token);
@@ -357,6 +453,8 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     state.legacySeal = loaded.legacySeal;
     state.flash = loaded.flash;
     state.tokenUnchecked = loaded.tokenUnchecked;
+    state.record = loaded.record;
+    state.referenceStored = loaded.referenceStored;
     return install(request, config, state, loaded.session);
   }
 
@@ -443,6 +541,9 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     generation: number,
     apply: () => void,
   ): Promise<boolean> {
+    if (config.store !== undefined) {
+      return writeToStore(request, config, state, next, flash, generation, apply);
+    }
     // Every write restamps the idle window, as in h3 2.x.
     if (config.idleTimeoutMs > 0) next.lastSeenAt = now();
     const { transport } = request;
@@ -462,6 +563,190 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     }
     apply();
     return true;
+  }
+
+  /**
+   * {@link write} with a store. The record gets only the keys that changed, and only when
+   * something changed: an unchanged session costs no store write, and a touch (moving the
+   * idle window) comes once more than half of the window has passed. A record that is gone
+   * is never written again (`ERR_SESSION_REVOKED`): a slow request cannot undo a sign-out.
+   * When the user (`userKey`) changes, or on `regenerate`, the session moves to a new id
+   * (see {@link moveRecord}). The cookie is rewritten only when what it refers to changed:
+   * the id, whether the record exists, or with `idleTimeout` the window.
+   */
+  async function writeToStore(
+    request: RequestContext,
+    config: ResolvedConfig,
+    state: SessionState,
+    next: Session,
+    flash: Record<string, unknown> | undefined,
+    generation: number,
+    apply: () => void,
+  ): Promise<boolean> {
+    const time = now();
+    const { transport } = request;
+    const toCookie = !state.headerBound && config.cookie !== false;
+    if (toCookie) assertWritable(transport);
+    const clientId = state.session?.id;
+    const userTag = userTagFor(config, next.data);
+    if (userTagInId(next.id) !== userTag) {
+      // A sign-in or a sign-out: a new id (and a new start) for the new privilege.
+      next.id = storeSessionId(userTag, config.generateId?.() ?? uuidV4(iron.randomBytes(16)));
+      next.createdAt = time;
+    }
+    const previous = state.record?.id === clientId ? state.record : undefined;
+    const end = sessionEnd(config, { ...next, lastSeenAt: time })!;
+    // A session the client holds (by its reference, or a record) that gets a new id moves.
+    const movedFrom =
+      clientId !== undefined && next.id !== clientId && (state.persisted || previous !== undefined)
+        ? clientId
+        : undefined;
+    let written: RecordSnapshot | undefined;
+    let madeRecord = false;
+    let restamped: boolean;
+    let oldRecordExisted = false;
+    if (movedFrom !== undefined) {
+      const moved = await moveRecord(config, movedFrom, previous, next, flash, time, end);
+      written = moved.record;
+      madeRecord = written !== undefined;
+      oldRecordExisted = moved.oldRecordExisted;
+      restamped = true;
+    } else {
+      const plan = planChange(config, previous, next, flash, time, end);
+      if (plan.change !== undefined) {
+        const change = plan.change;
+        if (!(await callStore(config, (store) => store.write(next.id, change)))) throw revoked();
+        written = plan.snapshot;
+        madeRecord = previous === undefined;
+        restamped = true;
+      } else if (
+        previous !== undefined &&
+        config.idleTimeoutMs > 0 &&
+        time - previous.lastSeenAt > config.idleTimeoutMs / 2
+      ) {
+        if (!(await callStore(config, (store) => store.touch(next.id, time, end)))) throw revoked();
+        written = plan.snapshot;
+        restamped = true;
+      } else {
+        written = previous;
+        // With no record, the reference in the cookie carries the idle window.
+        restamped = previous === undefined && config.idleTimeoutMs > 0;
+      }
+    }
+    /**
+     * Undoes a record this write made, which no cookie will refer to: a clear that came
+     * meanwhile knew nothing of it (a new id, or a session that had no record yet).
+     */
+    const undo = async (): Promise<void> => {
+      if (madeRecord) await callStore(config, (store) => store.delete(next.id));
+    };
+    if (state.generation !== generation) {
+      await undo();
+      return false;
+    }
+    if (movedFrom !== undefined && oldRecordExisted) {
+      // The old id ends here, so a copy of its cookie opens nothing. Had it ended already,
+      // it was revoked while this request ran: the session must not live on as the new id.
+      let existed: boolean;
+      try {
+        existed = await callStore(config, (store) => store.delete(movedFrom));
+      } catch (error) {
+        await undo().catch(() => undefined);
+        throw error;
+      }
+      if (!existed) {
+        await undo();
+        throw revoked();
+      }
+    }
+    if (restamped) {
+      if (config.idleTimeoutMs > 0) next.lastSeenAt = time;
+    } else if (state.session?.lastSeenAt !== undefined) {
+      next.lastSeenAt = state.session.lastSeenAt;
+    }
+    const recordExists = written !== undefined;
+    const cookieStale =
+      !state.persisted ||
+      next.id !== clientId ||
+      state.referenceStored !== recordExists ||
+      state.sealedWithOldPassword ||
+      state.legacySeal ||
+      (restamped && config.idleTimeoutMs > 0);
+    if (toCookie && cookieStale) {
+      const token = await codec.sealReference(config, next, recordExists);
+      if (state.generation !== generation) {
+        await undo();
+        return false;
+      }
+      writeSessionCookie(transport, config, state, token, end, now());
+      state.persisted = true;
+      state.sealedWithOldPassword = false;
+      state.legacySeal = false;
+      state.tokenUnchecked = false;
+      state.referenceStored = recordExists;
+    }
+    state.record =
+      written === undefined
+        ? undefined
+        : { ...written, lastSeenAt: restamped ? time : written.lastSeenAt };
+    if (movedFrom !== undefined && written !== undefined) {
+      // The record moved with what other requests changed meanwhile: so does the session.
+      replaceContents(next.data, valuesOf(written.data));
+      apply();
+      state.flash = Object.keys(written.flash).length > 0 ? valuesOf(written.flash) : undefined;
+      return true;
+    }
+    apply();
+    return true;
+  }
+
+  /**
+   * Writes the session under its new id `next.id`: the record as it is now under `oldId`
+   * (a parallel request may have changed other keys since this one read it), with this
+   * request's own changes on top. The caller then deletes the old record, and undoes the
+   * move if it was gone by then. A record that was read (`previous`) and is gone now was
+   * revoked: nothing is written. A session with no data and no flash gets no record.
+   *
+   * @throws SessionError `ERR_SESSION_REVOKED`, `ERR_STORE_UNAVAILABLE`
+   */
+  async function moveRecord(
+    config: ResolvedConfig,
+    oldId: string,
+    previous: RecordSnapshot | undefined,
+    next: Session,
+    flash: Record<string, unknown> | undefined,
+    time: number,
+    end: number,
+  ): Promise<{ record: RecordSnapshot | undefined; oldRecordExisted: boolean }> {
+    const latest = await callStore(config, (store) => store.get(oldId));
+    if (latest === undefined && previous !== undefined) throw revoked();
+    const ours = planChange(config, previous, next, flash, time, end).change;
+    const data = { ...latest?.data };
+    const flashTexts = { ...latest?.flash };
+    if (ours !== undefined) {
+      applyKeys(data, ours.set, ours.unset);
+      applyKeys(flashTexts, ours.flashSet, ours.flashUnset);
+    }
+    const oldRecordExisted = latest !== undefined;
+    if (Object.keys(data).length === 0 && Object.keys(flashTexts).length === 0) {
+      return { record: undefined, oldRecordExisted };
+    }
+    const change: StoreChange = {
+      mode: 'create',
+      createdAt: next.createdAt,
+      lastSeenAt: time,
+      expiresAt: end,
+      userTag: userTagInId(next.id),
+      set: data,
+      unset: [],
+      flashSet: flashTexts,
+      flashUnset: [],
+    };
+    await callStore(config, (store) => store.write(next.id, change));
+    return {
+      record: { id: next.id, lastSeenAt: time, data, flash: flashTexts },
+      oldRecordExisted,
+    };
   }
 
   /** Runs a write operation: resolves the config, queues it, and watches the outcome. */
@@ -502,6 +787,9 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     const next: Session = { id: session.id, createdAt: session.createdAt, data };
     if (session.lastSeenAt !== undefined) next.lastSeenAt = session.lastSeenAt;
     return write(request, resolved, state, next, flash, generation, () => {
+      // A store moves a session whose user changed to a new id.
+      session.id = next.id;
+      session.createdAt = next.createdAt;
       replaceContents(session.data, data);
       if (next.lastSeenAt !== undefined) session.lastSeenAt = next.lastSeenAt;
       state.flash = flash;
@@ -527,15 +815,26 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     // counts as unread: it is thrown away): if not, the header's
     // token decides below whether the cookie may be touched at all.
     let unread = false;
+    // With a store: the id whose record the clear deletes, when the session was read.
+    let storedId: string | undefined;
     return queuedWrite(
       request,
       config,
       async (resolved, state) => {
-        if (unread && !state.headerBound) await bindToHeader(request, resolved, state);
+        if (resolved.store !== undefined) {
+          const id = unread ? await referencedId(request, resolved, state) : storedId;
+          // Deleted before the cookie: a store that is down leaves the user signed in and
+          // says so (ERR_STORE_UNAVAILABLE), rather than a signed-out browser whose
+          // session goes on living in the store.
+          if (id !== undefined) await callStore(resolved, (store) => store.delete(id));
+        } else if (unread && !state.headerBound) {
+          await bindToHeader(request, resolved, state);
+        }
         if (!state.headerBound) deleteSessionCookie(request.transport, resolved, state);
       },
       (state) => {
         unread = state.session === undefined && !state.cleared;
+        storedId = state.persisted || state.record !== undefined ? state.session?.id : undefined;
         // Takes effect at the call: later reads start a new session, and the writes called
         // before see a new generation. Deleting the cookie waits for those writes.
         state.session = undefined;
@@ -546,6 +845,8 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
         state.sealedWithOldPassword = false;
         state.legacySeal = false;
         state.flash = undefined;
+        state.record = undefined;
+        state.referenceStored = false;
         publish(request, state.name, undefined);
       },
     );
@@ -564,6 +865,31 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     if (token === undefined) return;
     const loaded = await tryToken(config, token, 'header', { unchecked: false });
     if (loaded !== undefined) state.headerBound = true;
+  }
+
+  /**
+   * With a store, the id of the session the request refers to, for a clear that came
+   * before any read: the session header's when it holds a valid reference (the request
+   * then never touches the cookie), else the cookie's. Only the reference is opened; the
+   * record is deleted whatever it holds.
+   */
+  async function referencedId(
+    request: RequestContext,
+    config: ResolvedConfig,
+    state: SessionState,
+  ): Promise<string | undefined> {
+    const refused = { unchecked: false };
+    const headerToken = requestHeaderToken(request.transport, config);
+    if (headerToken !== undefined) {
+      const loaded = await tryToken(config, headerToken, 'header', refused, false);
+      if (loaded !== undefined) {
+        state.headerBound = true;
+        return loaded.session.id;
+      }
+    }
+    const token = readSessionCookie(request.transport, config, state).token;
+    if (token === undefined) return undefined;
+    return (await tryToken(config, token, 'cookie', refused, false))?.session.id;
   }
 
   function regenerateSession<T extends SessionDataT>(
@@ -611,6 +937,17 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       const rest = { ...flash };
       Reflect.deleteProperty(rest, key);
       const remaining = Object.keys(rest).length > 0 ? rest : undefined;
+      const record = state.record;
+      if (resolved.store !== undefined && record !== undefined && record.id === session.id) {
+        // Taken from the record in one atomic step: of parallel requests, one gets it.
+        const text = await callStore(resolved, (store) => store.takeFlash(session.id, key));
+        if (state.generation !== generation) return undefined;
+        const recordFlash = { ...record.flash };
+        Reflect.deleteProperty(recordFlash, key);
+        state.record = { ...record, flash: recordFlash };
+        state.flash = remaining;
+        return text === undefined ? undefined : parseSafe(text);
+      }
       // Read once: the value leaves this request's session even when the cookie cannot be
       // written any more (it then reaches the next request again, which is all a cookie can
       // do), unless a clear came meanwhile.
@@ -622,6 +959,43 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       }
       return value;
     });
+  }
+
+  async function listSessions(config: SessionConfig, userKey: UserKey): Promise<SessionInfo[]> {
+    const resolved = storeConfig(config, 'listSessions');
+    const tag = userTagOfCall(userKey);
+    const time = now();
+    const listed = await callStore(resolved, (store) => store.list(tag, time));
+    // The index keeps what the backend has not collected yet: each session's own times
+    // decide, as on a request.
+    return listed
+      .filter(
+        (info) =>
+          (resolved.maxAgeMs === 0 || time - info.createdAt <= resolved.maxAgeMs) &&
+          (resolved.idleTimeoutMs === 0 || time - info.lastSeenAt <= resolved.idleTimeoutMs),
+      )
+      .map(({ id, createdAt, lastSeenAt }) => ({ id, createdAt, lastSeenAt }))
+      .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async function revokeSession(config: SessionConfig, sessionId: string): Promise<void> {
+    const resolved = storeConfig(config, 'revokeSession');
+    if (typeof sessionId !== 'string' || sessionId === '') {
+      throw new SessionError('ERR_CONFIG_INVALID', 'A session id is a non-empty string');
+    }
+    await callStore(resolved, (store) => store.delete(sessionId));
+  }
+
+  async function revokeUserSessions(
+    config: SessionConfig,
+    userKey: UserKey,
+    options: RevokeUserSessionsOptions = {},
+  ): Promise<number> {
+    const resolved = storeConfig(config, 'revokeUserSessions');
+    const tag = userTagOfCall(userKey);
+    const except = options.except;
+    const kept = except === undefined ? [] : typeof except === 'string' ? [except] : [...except];
+    return callStore(resolved, (store) => store.deleteUser(tag, kept));
   }
 
   const engine: SessionEngine = {
@@ -650,6 +1024,9 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
 
     updateSession,
     clearSession,
+    listSessions,
+    revokeSession,
+    revokeUserSessions,
     regenerateSession,
     setFlash,
     takeFlash,
@@ -667,14 +1044,26 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
         // As h3 2.x, a sealed session is seen now; the request's own session is left as it
         // is, so its cookie's idle renewal still happens.
         const sealed = resolved.idleTimeoutMs > 0 ? { ...session, lastSeenAt: now() } : session;
+        if (resolved.store !== undefined) {
+          return codec.sealReference(resolved, sealed, state.record?.id === session.id);
+        }
         return codec.seal(resolved, sealed, state.flash);
       });
     },
 
     unsealSession(config, token) {
-      return toPromise(() =>
-        chain(codec.open(resolveConfig(config), token), (opened) => opened.session),
-      );
+      return toPromise(() => {
+        const resolved = resolveConfig(config);
+        return chain(codec.open(resolved, token), (opened) => {
+          if (resolved.store === undefined) return opened.session;
+          const reference: Loaded = {
+            ...fresh(resolved),
+            session: opened.session,
+            referenceStored: opened.stored === true,
+          };
+          return withRecord(resolved, reference).then((loaded) => loaded.session);
+        });
+      });
     },
   };
   return engine;

@@ -6,6 +6,11 @@
  * what h3 seals, `{ id, createdAt, data, lastSeenAt? }`, then the flash values and the
  * purpose.
  *
+ * With a store, a token is a reference instead: `{ ref, createdAt, lastSeenAt?, stored,
+ * purpose }`, the session's id and times and whether its record was written, and no data.
+ * A reference and a whole session never open as each other (one has `ref`, the other `id`
+ * and `data`), so a cookie of one mode is refused by a configuration of the other.
+ *
  * The codec takes its iron instance and its clock, so tests can run it on a fake clock.
  */
 import { SessionError, isSessionError } from '../errors.js';
@@ -37,6 +42,11 @@ export interface OpenedToken {
   readonly flash: Record<string, unknown> | undefined;
   /** It verified only at 1 iteration: it should be resealed with the current options. */
   readonly legacySeal: boolean;
+  /**
+   * For a store reference, whether the session's record was written when it was sealed
+   * (a record that is then missing was revoked or ended); undefined for a whole session.
+   */
+  readonly stored: boolean | undefined;
 }
 
 /** Seals and opens sessions for one iron instance and clock. */
@@ -56,6 +66,8 @@ export interface TokenCodec {
     session: Session,
     flash: Record<string, unknown> | undefined,
   ): Promise<string>;
+  /** Seals a store reference to `session` (its id and times), `stored` telling whether its record exists. */
+  sealReference(config: ResolvedConfig, session: Session, stored: boolean): Promise<string>;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -88,12 +100,13 @@ export function sessionEnd(config: ResolvedConfig, session: Session): number | u
 /** A codec over `iron` that reads the time from `now`. */
 export function createTokenCodec(iron: Iron, now: () => number): TokenCodec {
   function toOpened(config: ResolvedConfig, value: unknown, legacySeal: boolean): OpenedToken {
+    const reference = config.store !== undefined;
     if (
       !isPlainObject(value) ||
-      typeof value.id !== 'string' ||
-      value.id === '' ||
       !isTime(value.createdAt) ||
-      !isPlainObject(value.data)
+      (reference
+        ? typeof value.ref !== 'string' || value.ref === '' || typeof value.stored !== 'boolean'
+        : typeof value.id !== 'string' || value.id === '' || !isPlainObject(value.data))
     ) {
       throw notASession();
     }
@@ -105,7 +118,9 @@ export function createTokenCodec(iron: Iron, now: () => number): TokenCodec {
     if (Math.max(value.createdAt, lastSeenAt ?? 0) > time + config.clockSkewMs) {
       throw new SessionError('ERR_COOKIE_INVALID', 'The session was created in the future');
     }
-    const session: Session = { id: value.id, createdAt: value.createdAt, data: value.data };
+    const session: Session = reference
+      ? { id: value.ref as string, createdAt: value.createdAt, data: {} }
+      : { id: value.id as string, createdAt: value.createdAt, data: value.data as Session['data'] };
     if (lastSeenAt !== undefined) session.lastSeenAt = lastSeenAt;
     if (config.maxAgeMs > 0 && time - session.createdAt > config.maxAgeMs) {
       throw new SessionError('ERR_SESSION_EXPIRED', 'The session has expired');
@@ -116,8 +131,9 @@ export function createTokenCodec(iron: Iron, now: () => number): TokenCodec {
     ) {
       throw new SessionError('ERR_SESSION_EXPIRED', 'The session was idle for too long');
     }
-    const flash = isPlainObject(value.flash) ? value.flash : undefined;
-    return { session, flash, legacySeal };
+    const flash = !reference && isPlainObject(value.flash) ? value.flash : undefined;
+    const stored = reference ? (value.stored as boolean) : undefined;
+    return { session, flash, legacySeal, stored };
   }
 
   // Tokens that verified only at 1 iteration, by their MAC: one that is never resealed (a
@@ -154,6 +170,21 @@ export function createTokenCodec(iron: Iron, now: () => number): TokenCodec {
     return first instanceof Promise ? first.then(opened, retry) : opened(first);
   }
 
+  /** Seals `payload`, expiring with the session unless an explicit seal.ttl says otherwise. */
+  function sealPayload(
+    config: ResolvedConfig,
+    session: Session,
+    payload: Record<string, unknown>,
+  ): Promise<string> {
+    payload.purpose = config.purpose;
+    // The token expires when the session does (h3 counted from the seal, so the token
+    // and the cookie disagreed); an explicit seal.ttl still wins.
+    const end = config.expiresWithSession ? sessionEnd(config, session) : undefined;
+    return end === undefined
+      ? iron.seal(payload, config.password, config.seal)
+      : iron.sealUntil(payload, config.password, config.seal, end);
+  }
+
   return {
     open(config, token) {
       // JavaScript callers of unsealSession may pass a non-string: iron refuses it
@@ -172,13 +203,13 @@ export function createTokenCodec(iron: Iron, now: () => number): TokenCodec {
       };
       if (session.lastSeenAt !== undefined) payload.lastSeenAt = session.lastSeenAt;
       if (flash !== undefined && Object.keys(flash).length > 0) payload.flash = flash;
-      payload.purpose = config.purpose;
-      // The token expires when the session does (h3 counted from the seal, so the token
-      // and the cookie disagreed); an explicit seal.ttl still wins.
-      const end = config.expiresWithSession ? sessionEnd(config, session) : undefined;
-      return end === undefined
-        ? iron.seal(payload, config.password, config.seal)
-        : iron.sealUntil(payload, config.password, config.seal, end);
+      return sealPayload(config, session, payload);
+    },
+    sealReference(config, session, stored) {
+      const payload: Record<string, unknown> = { ref: session.id, createdAt: session.createdAt };
+      if (session.lastSeenAt !== undefined) payload.lastSeenAt = session.lastSeenAt;
+      payload.stored = stored;
+      return sealPayload(config, session, payload);
     },
   };
 }

@@ -7,6 +7,7 @@ import type { SessionError } from '../errors.js';
 import type { SealOptionsInput } from '../iron/options.js';
 import type { PasswordInput } from '../iron/password.js';
 import type { CookieOptions } from '../cookie/cookie-options.js';
+import type { SessionStore } from '../store/store.js';
 
 export type { CookieOptions } from '../cookie/cookie-options.js';
 
@@ -120,6 +121,43 @@ export interface SessionConfig {
    * @default logs it with console.error
    */
   onUnawaitedError?: ((error: unknown) => void) | undefined;
+  /**
+   * Keep sessions on the server: the cookie then holds only a sealed reference (the id,
+   * the creation time, and whether a record was written), and the data lives in the
+   * store, where it can be revoked (`revokeSession`, `revokeUserSessions`). `maxAge` and
+   * `idleTimeout` are checked on every read from the record's own times; the store's TTL
+   * only collects what ended. Needs `maxAge` or `idleTimeout`.
+   * @default undefined (the session is sealed whole into the cookie)
+   */
+  store?: SessionStore | undefined;
+  /**
+   * The user a session belongs to, from its data (`(data) => data.userId`): sessions are
+   * indexed under it, for `listSessions` and `revokeUserSessions`. A string or a number is
+   * a user; anything else (undefined) is none. When it changes (a sign-in or a sign-out),
+   * the session gets a new id, as OWASP advises at every change of privilege, and its old
+   * record is deleted. Needs `store`.
+   * @default undefined (no user index)
+   */
+  userKey?: ((data: SessionDataT) => unknown) | undefined;
+}
+
+/** A user, as `userKey` gives it: a non-empty string or a number. */
+export type UserKey = string | number;
+
+/** A live session of a user, as `listSessions` gives it. */
+export interface SessionInfo {
+  /** The session id (`session.id` in the session's own requests). */
+  readonly id: string;
+  /** Creation time, milliseconds since the epoch. */
+  readonly createdAt: number;
+  /** Last time the session was written or touched, milliseconds since the epoch. */
+  readonly lastSeenAt: number;
+}
+
+/** Options of `revokeUserSessions`. */
+export interface RevokeUserSessionsOptions {
+  /** Session ids to keep: "sign out everywhere else" passes the current session's id. */
+  readonly except?: string | readonly string[] | undefined;
 }
 
 /** Flash messages: values kept for the next request that reads them, by key. */

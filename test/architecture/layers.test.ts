@@ -15,6 +15,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['internal', 'errors.ts'],
   ['iron'],
   ['cookie'],
+  ['store'],
   ['session'],
   ['host'],
   ['handler'],

@@ -22,7 +22,15 @@ interface FrameworkApp {
   readonly title: string;
   /** The build command, a binary of node_modules/.bin and its arguments. */
   readonly build: readonly [string, ...string[]];
+  /** Tests of this app only, on the same build and server, given the suite's GET. */
+  readonly extra?: (get: AppGet) => void;
 }
+
+/** One GET of the built app with a jar's cookies (the jar keeps what comes back). */
+export type AppGet = (
+  path: string,
+  jar: CookieJar,
+) => Promise<{ response: Response; body: Record<string, unknown> }>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // One build, then a server start: the build is the long part (seconds on two cores).
@@ -76,6 +84,8 @@ export function frameworkSuite(options: FrameworkApp): void {
   }
 
   describe(`${options.title}: built app over HTTP`, () => {
+    options.extra?.(get);
+
     it("sealed-session's calls without the event write, read back, update, seal and clear", async () => {
       const jar = new CookieJar();
       const written = await session('/sealed/write?value=first', jar);

@@ -32,7 +32,11 @@ const EXPECTED_EXPORTS: Record<string, readonly string[]> = {
     'eventHandler',
     'getSession',
     'isSessionError',
+    'listSessions',
+    'memoryStore',
     'regenerateSession',
+    'revokeSession',
+    'revokeUserSessions',
     'sealSession',
     'setFlash',
     'takeFlash',
@@ -50,11 +54,13 @@ const EXPECTED_EXPORTS: Record<string, readonly string[]> = {
     'setDerivationLimit',
     'unseal',
   ],
-  './errors': ['SessionError', 'isSessionError'],
+  './errors': ['SessionError', 'httpStatusOf', 'isSessionError'],
   './node': ['defineEventHandler', 'eventHandler', 'toNodeListener'],
   './fetch': ['defineEventHandler', 'eventHandler', 'toWebHandler'],
   './express': ['sessionMiddleware', 'sessionOf'],
   './hono': ['sessionMiddleware'],
+  './redis': ['redisStore'],
+  './unstorage': ['unstorageStore'],
 };
 
 const VECTOR_TOKEN =
@@ -92,6 +98,45 @@ try { await iron.unseal('not a token', password); } catch (error) {
   code = error.code; branded = iron.isSessionError(error);
 }
 console.log(JSON.stringify({ backend: iron.backend, token, value, vector, foreign, code, branded }));
+`;
+
+/** Store mode from the installed package: sign in, list, revoke everywhere, over HTTP. */
+const STORE_ROUND_TRIP = `
+import { createServer } from 'node:http';
+import { createClient } from 'redis';
+import { eventHandler, listSessions, revokeUserSessions, useSession } from 'sealed-session';
+import { toNodeListener } from 'sealed-session/node';
+import { redisStore } from 'sealed-session/redis';
+const client = createClient({ url: 'redis://127.0.0.1:6379', disableOfflineQueue: true });
+await client.connect();
+const prefix = 'package-test:' + Math.random().toString(36).slice(2) + ':';
+const config = {
+  password: 'p'.repeat(32), maxAge: 600, cookie: { secure: false },
+  store: redisStore({ client, prefix }), userKey: (data) => data.user,
+};
+const server = createServer(toNodeListener(eventHandler(async (event) => {
+  const session = await useSession(event, config);
+  if (event.path === '/login') await session.update({ user: 'ada' });
+  return { user: session.data.user ?? null };
+})));
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const base = 'http://127.0.0.1:' + server.address().port;
+const ask = async (path, cookie) => {
+  const response = await fetch(base + path, { headers: cookie ? { cookie } : {} });
+  const set = response.headers.getSetCookie()[0];
+  return { body: await response.json(), cookie: set ? set.split(';')[0] : cookie };
+};
+const first = await ask('/');
+const signedIn = await ask('/login', first.cookie);
+const listed = (await listSessions(config, 'ada')).length;
+const revoked = await revokeUserSessions(config, 'ada');
+const afterRevoke = await ask('/', signedIn.cookie);
+for (const key of await client.keys(prefix + '*')) await client.del(key);
+server.close();
+await client.quit();
+console.log(JSON.stringify({
+  first: first.body, signedIn: signedIn.body, listed, revoked, afterRevoke: afterRevoke.body,
+}));
 `;
 
 interface RoundTrip {
@@ -309,6 +354,52 @@ export { badOptions, badAlgorithm, badPassword, badCode };
       const { stdout: token } = await run(bin, ['seal', '{"user":"ada"}'], { cwd: app, env });
       const { stdout: data } = await run(bin, ['unseal', token.trim()], { cwd: app, env });
       expect(JSON.parse(data)).toEqual({ user: 'ada' });
+    },
+    TIMEOUT,
+  );
+
+  it('the root entry never loads a store client: redis and unstorage stay their own entries', async () => {
+    // The static import graph of dist/index.js, followed through relative imports.
+    const seen = new Set<string>();
+    const external = new Set<string>();
+    const visit = async (file: string): Promise<void> => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = await readFile(join(app, 'node_modules', 'sealed-session', file), 'utf8');
+      for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*from\s*'([^']+)'/g)) {
+        const specifier = match[1]!;
+        if (specifier.startsWith('.')) {
+          await visit(join(file, '..', specifier));
+        } else {
+          external.add(specifier);
+        }
+      }
+    };
+    await visit('dist/index.js');
+    // The walk follows the graph: the engine and the memory store are on it.
+    expect(seen).toContain('dist/session/session-engine.js');
+    expect(seen).toContain('dist/store/memory.js');
+    expect([...seen].filter((file) => /store\/(redis|unstorage)/.test(file))).toEqual([]);
+    expect([...external].filter((name) => /redis|unstorage/.test(name))).toEqual([]);
+  });
+
+  it(
+    "store mode over Redis works from the installed package with the user's own client",
+    async () => {
+      // The client is the user's: installed next to the package, as an optional peer.
+      await run(
+        'npm',
+        ['install', 'redis@^5', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'],
+        { cwd: app, timeout: TIMEOUT },
+      );
+      const stdout = await node(['--input-type=module', '-e', STORE_ROUND_TRIP]);
+      expect(JSON.parse(stdout.trim())).toEqual({
+        first: { user: null },
+        signedIn: { user: 'ada' },
+        listed: 1,
+        revoked: 1,
+        afterRevoke: { user: null },
+      });
     },
     TIMEOUT,
   );

@@ -1,0 +1,247 @@
+/**
+ * The Lua scripts of the Redis store (src/store/redis.ts), one per store operation.
+ *
+ * Each operation runs as one script so that Redis applies it atomically: a write that
+ * checks the record exists, changes it and moves its index entry cannot interleave with a
+ * revocation, and two requests taking the same flash cannot both read it. Doing the same
+ * from JavaScript would need WATCH/MULTI retries, which node-redis clusters and ioredis
+ * clusters handle differently, and a read-modify-write of the index would lose entries to
+ * parallel writes.
+ *
+ * Every key a script touches shares one hash slot (the store's key layout puts a user's
+ * records and index under the same `{userTag}` hash tag), so the scripts run unchanged on
+ * Redis Cluster. Scripts that walk a user's index compute the record keys from the
+ * members: they cannot be declared in KEYS up front without reading the index from
+ * JavaScript first, which is the read-modify-write the scripts exist to avoid.
+ *
+ * Calling convention, the same for all: `ARGV[1]` is the key prefix exactly as the server
+ * sees it (the store's prefix after any client-side prefix such as ioredis's `keyPrefix`),
+ * so keys built inside a script match the keys the client passed in KEYS.
+ */
+import { sha1 } from '../internal/sha1.js';
+
+/** A script's source and the SHA-1 that EVALSHA names it by. */
+export interface RedisScript {
+  /** The Lua source, for EVAL when the server does not have it cached. */
+  readonly source: string;
+  /** Lowercase hex SHA-1 of `source`, for EVALSHA. */
+  readonly sha: string;
+}
+
+/**
+ * Shared by every script: key names, and the upkeep of a user's index. The slot tag
+ * mirrors `slotTagOf` (src/store/session-id.ts) so that a script finds a member's record
+ * under the same key the store wrote it to.
+ */
+const PRELUDE = `
+local prefix = ARGV[1]
+local function slot_tag(id)
+  if string.byte(id, 23) == 46 and string.find(string.sub(id, 1, 22), '^[%w_%-]+$') then
+    return string.sub(id, 1, 22)
+  end
+  return id
+end
+local function record_key(id)
+  return prefix .. '{' .. slot_tag(id) .. '}:' .. id
+end
+local function index_key(tag)
+  return prefix .. '{' .. tag .. '}:user'
+end
+-- Members scored below now have ended; the index then lives as long as its longest member,
+-- so an index nobody touches again still goes away.
+local function tidy(index, now)
+  if now then
+    redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. now)
+  end
+  local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
+  if last[2] then
+    redis.call('PEXPIREAT', index, last[2])
+  end
+end
+`;
+
+/**
+ * KEYS: record. Returns HGETALL's flat field/value list: a script, like every other
+ * operation, so the reply has one shape whatever protocol (RESP2 or RESP3) the client speaks.
+ */
+const GET = `
+return redis.call('HGETALL', KEYS[1])
+`;
+
+/**
+ * KEYS: record, then the user's index when the change has a user. ARGV: prefix, id, mode,
+ * createdAt, lastSeenAt, expiresAt, expiresAt as whole ms, userTag, n, n field/value pairs
+ * to set, then the fields to delete. Returns 1, or 0 for an update of a missing record.
+ */
+const WRITE = `
+local record, id, now = KEYS[1], ARGV[2], ARGV[5]
+if ARGV[3] == 'update' and redis.call('EXISTS', record) == 0 then
+  return 0
+end
+local tag = false
+if KEYS[2] then tag = ARGV[8] end
+local old = redis.call('HGET', record, 'u')
+-- A parallel first write of the same session may have created the record: keep its time.
+redis.call('HSETNX', record, 'c', ARGV[4])
+redis.call('HSET', record, 's', now, 'e', ARGV[6])
+if tag then
+  redis.call('HSET', record, 'u', tag)
+else
+  redis.call('HDEL', record, 'u')
+end
+local first_deleted = 10 + 2 * tonumber(ARGV[9])
+for i = first_deleted, #ARGV do
+  redis.call('HDEL', record, ARGV[i])
+end
+for i = 10, first_deleted - 1, 2 do
+  redis.call('HSET', record, ARGV[i], ARGV[i + 1])
+end
+-- An expiry already past deletes the record at once: then it leaves the index too.
+redis.call('PEXPIREAT', record, ARGV[7])
+local live = redis.call('EXISTS', record) == 1
+-- Only reached when an id does not carry its user's tag (the engine never does that):
+-- the record then leaves its old user's index rather than stay revocable there.
+if old and old ~= tag then
+  local previous = index_key(old)
+  redis.call('ZREM', previous, id)
+  tidy(previous, now)
+end
+if tag then
+  if live then
+    redis.call('ZADD', KEYS[2], ARGV[7], id)
+  else
+    redis.call('ZREM', KEYS[2], id)
+  end
+  tidy(KEYS[2], now)
+end
+return 1
+`;
+
+/**
+ * KEYS: record, then the index of the id's user tag when it has one. ARGV: prefix, id,
+ * lastSeenAt, expiresAt, expiresAt as whole ms. Returns 1, or 0 when the record is gone.
+ */
+const TOUCH = `
+local record, id, now = KEYS[1], ARGV[2], ARGV[3]
+if redis.call('EXISTS', record) == 0 then
+  return 0
+end
+local tag = redis.call('HGET', record, 'u')
+redis.call('HSET', record, 's', now, 'e', ARGV[4])
+redis.call('PEXPIREAT', record, ARGV[5])
+if tag then
+  local index = index_key(tag)
+  if redis.call('EXISTS', record) == 1 then
+    redis.call('ZADD', index, ARGV[5], id)
+  else
+    redis.call('ZREM', index, id)
+  end
+  tidy(index, now)
+end
+return 1
+`;
+
+/** KEYS: record. ARGV: prefix, the flash field. Returns its value once, then nil. */
+const TAKE_FLASH = `
+local value = redis.call('HGET', KEYS[1], ARGV[2])
+if value then
+  redis.call('HDEL', KEYS[1], ARGV[2])
+end
+return value
+`;
+
+/**
+ * KEYS: record, then the index of the id's user tag when it has one. ARGV: prefix, id.
+ * The record's own user tag is read too, so a record indexed under another tag than its
+ * id's leaves that index as well. Returns 1 when there was a record (an ended one is gone
+ * already: its key expired with it), else 0.
+ */
+const DELETE = `
+local record, id = KEYS[1], ARGV[2]
+local old = redis.call('HGET', record, 'u')
+local existed = redis.call('DEL', record)
+local function leave(index)
+  redis.call('ZREM', index, id)
+  tidy(index)
+end
+if KEYS[2] then
+  leave(KEYS[2])
+end
+if old and index_key(old) ~= KEYS[2] then
+  leave(index_key(old))
+end
+return existed
+`;
+
+/**
+ * KEYS: index. ARGV: prefix, now. Returns a flat id, createdAt, lastSeenAt list of the
+ * members whose record has not ended at now; members whose record is gone, malformed or
+ * ended leave the index.
+ */
+const LIST = `
+local index, now = KEYS[1], ARGV[2]
+redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. now)
+local found = {}
+for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+  local fields = redis.call('HMGET', record_key(id), 'c', 's', 'e')
+  local ends = tonumber(fields[3])
+  if fields[1] and fields[2] and ends and ends > tonumber(now) then
+    found[#found + 1] = id
+    found[#found + 1] = fields[1]
+    found[#found + 1] = fields[2]
+  else
+    redis.call('ZREM', index, id)
+  end
+end
+tidy(index)
+return found
+`;
+
+/**
+ * KEYS: index. ARGV: prefix, then the ids to keep. Deletes every other member's record and
+ * index entry; returns how many records there were to delete.
+ */
+const DELETE_USER = `
+local index = KEYS[1]
+local keep = {}
+for i = 2, #ARGV do
+  keep[ARGV[i]] = true
+end
+local deleted = 0
+for _, id in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+  if not keep[id] then
+    deleted = deleted + redis.call('DEL', record_key(id))
+    redis.call('ZREM', index, id)
+  end
+end
+tidy(index)
+return deleted
+`;
+
+const utf8 = new TextEncoder();
+
+function script(body: string): RedisScript {
+  const source = PRELUDE + body;
+  let sha = '';
+  for (const byte of sha1(utf8.encode(source))) sha += byte.toString(16).padStart(2, '0');
+  return { source, sha };
+}
+
+/** The store's scripts by operation. */
+export const SCRIPTS: {
+  readonly get: RedisScript;
+  readonly write: RedisScript;
+  readonly touch: RedisScript;
+  readonly takeFlash: RedisScript;
+  readonly delete: RedisScript;
+  readonly list: RedisScript;
+  readonly deleteUser: RedisScript;
+} = {
+  get: script(GET),
+  write: script(WRITE),
+  touch: script(TOUCH),
+  takeFlash: script(TAKE_FLASH),
+  delete: script(DELETE),
+  list: script(LIST),
+  deleteUser: script(DELETE_USER),
+};

@@ -1,0 +1,358 @@
+/**
+ * Store mode in the session engine on its own: an engine over the package's iron and a
+ * clock the test moves, a real memoryStore, and an in-memory transport. What needs a clock
+ * or an exact count of store calls is proven here (lifetimes checked from the record's own
+ * times, the touch throttle, which calls a request makes, deadlines, a write superseded by
+ * a clear); the store matrix proves the behaviour over real HTTP on every host.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CookieIdentity } from '../../src/cookie/set-cookie.js';
+import { replaceSetCookie } from '../../src/cookie/set-cookie.js';
+import { isSessionError, type SessionErrorCode } from '../../src/errors.js';
+import { iron } from '../../src/iron/instance.js';
+import { createRequestContext, type RequestContext } from '../../src/session/request-state.js';
+import { createSessionEngine } from '../../src/session/session-engine.js';
+import type { SessionTransport } from '../../src/session/transport.js';
+import type { SessionConfig, SessionRejection } from '../../src/session/types.js';
+import { memoryStore } from '../../src/store/memory.js';
+import { userTagInId, userTagOf } from '../../src/store/session-id.js';
+import type { SessionStore } from '../../src/store/store.js';
+
+const PASSWORD = 'store-engine-unit-test-password-0123456789abc';
+const MINUTE = 60_000;
+
+/** A request carrying `cookie` (if any), collecting the Set-Cookie headers it answers with. */
+function fakeRequest(cookie?: string): { request: RequestContext; setCookies: () => string[] } {
+  let cookies: string[] = [];
+  const transport: SessionTransport = {
+    getRequestHeader: (name) => (name === 'cookie' ? cookie : undefined),
+    setCookie(header: string, identity: CookieIdentity) {
+      cookies = replaceSetCookie(cookies, header, identity);
+    },
+    headersSent: () => false,
+  };
+  return { request: createRequestContext(transport), setCookies: () => cookies };
+}
+
+/** The `name=value` of the session cookie a response set, for the next request. */
+function cookieOf(setCookies: readonly string[]): string | undefined {
+  const line = setCookies.find((header) => header.startsWith('h3='));
+  return line?.slice(0, line.indexOf(';'));
+}
+
+type Method = Exclude<keyof SessionStore, 'kind' | 'timeout'>;
+const METHODS: readonly Method[] = [
+  'get',
+  'write',
+  'touch',
+  'takeFlash',
+  'delete',
+  'list',
+  'deleteUser',
+];
+
+/** A store that forwards to `inner` except where `overrides` says otherwise. */
+function storeWith(
+  inner: SessionStore,
+  overrides: Partial<Pick<SessionStore, Method>>,
+  extra: Partial<Pick<SessionStore, 'kind' | 'timeout'>> = {},
+): SessionStore {
+  const store: Record<string, unknown> = { kind: inner.kind, ...extra };
+  for (const method of METHODS) {
+    store[method] =
+      overrides[method] ??
+      ((...args: unknown[]) =>
+        (inner[method] as (...a: unknown[]) => Promise<unknown>).apply(inner, args));
+  }
+  return store as unknown as SessionStore;
+}
+
+/** A real memoryStore whose calls are counted by method. */
+function countingStore(inner: SessionStore = memoryStore()): {
+  store: SessionStore;
+  calls: Record<string, number>;
+  total: () => number;
+} {
+  const calls: Record<string, number> = {};
+  const counted: Partial<Pick<SessionStore, Method>> = {};
+  for (const method of METHODS) {
+    (counted as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      calls[method] = (calls[method] ?? 0) + 1;
+      return (inner[method] as (...a: unknown[]) => Promise<unknown>).apply(inner, args);
+    };
+  }
+  return {
+    store: storeWith(inner, counted, { timeout: inner.timeout }),
+    calls,
+    total: () => Object.values(calls).reduce((a, b) => a + b, 0),
+  };
+}
+
+function setup(extra: Partial<SessionConfig> = {}, inner?: SessionStore) {
+  let offset = 0;
+  const engine = createSessionEngine({ iron, now: () => Date.now() + offset });
+  const counted = countingStore(inner);
+  const rejections: SessionRejection[] = [];
+  const unawaited: unknown[] = [];
+  const config: SessionConfig = {
+    password: PASSWORD,
+    maxAge: 3600,
+    store: counted.store,
+    userKey: (data: { user?: string }) => data.user,
+    onInvalidToken: (rejection) => rejections.push(rejection),
+    onUnawaitedError: (error) => unawaited.push(error),
+    ...extra,
+  };
+  return {
+    engine,
+    config,
+    ...counted,
+    rejections,
+    unawaited,
+    advance: (ms: number) => {
+      offset += ms;
+    },
+  };
+}
+
+async function expectCode(promise: Promise<unknown>, code: SessionErrorCode): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(isSessionError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
+}
+
+describe('store mode in the engine', () => {
+  it('a visit without a cookie, and a session that never changes, cost no store call', async () => {
+    const { engine, config, total } = setup();
+    const first = fakeRequest();
+    const manager = await engine.useSession(first.request, config);
+    expect(manager.id).toBeTypeOf('string');
+    const cookie = cookieOf(first.setCookies());
+    expect(cookie).toBeDefined();
+    expect(total()).toBe(0);
+    // The next request reads the reference: one get, which finds no record, and the id holds.
+    const second = fakeRequest(cookie);
+    const again = await engine.useSession(second.request, config);
+    expect(again.id).toBe(manager.id);
+    expect(second.setCookies()).toEqual([]);
+    await engine.updateSession(second.request, config, {});
+    expect(total()).toBe(1);
+  });
+
+  it('the first change writes the record and marks the reference; later changes send only the keys that changed', async () => {
+    const { engine, config, calls, store } = setup();
+    const first = fakeRequest();
+    await engine.updateSession(first.request, config, { a: 1, b: 'x' });
+    const cookie = cookieOf(first.setCookies());
+    expect(calls.write).toBe(1);
+    const second = fakeRequest(cookie);
+    const session = await engine.updateSession(second.request, config, { b: 'y' });
+    expect(session.data).toEqual({ a: 1, b: 'y' });
+    // The reference already says "stored": nothing to rewrite in the cookie.
+    expect(second.setCookies()).toEqual([]);
+    const record = await store.get(session.id);
+    expect(record?.data).toEqual({ a: '1', b: '"y"' });
+    // An update that changes nothing writes nothing.
+    await engine.updateSession(second.request, config, { b: 'y' });
+    expect(calls.write).toBe(2);
+  });
+
+  it('a session past maxAge is refused although the store still holds its record', async () => {
+    const { engine, config, rejections, advance } = setup({ maxAge: 60 });
+    const first = fakeRequest();
+    await engine.updateSession(first.request, config, { a: 1 });
+    const cookie = cookieOf(first.setCookies());
+    // The memory store runs on the real clock and still holds the record; the engine's
+    // clock says the session ended.
+    advance(61_000);
+    const late = fakeRequest(cookie);
+    const session = await engine.getSession(late.request, config);
+    expect(session.data).toEqual({});
+    expect(rejections.map((r) => r.error.code)).toEqual([
+      expect.stringMatching(/^ERR_(SEAL|SESSION)_EXPIRED$/),
+    ]);
+  });
+
+  it('idleTimeout: the record is touched only past half the window, and ends after a whole idle window', async () => {
+    const { engine, config, calls, rejections, advance, store } = setup({
+      maxAge: undefined,
+      idleTimeout: 600,
+    });
+    const first = fakeRequest();
+    const written = await engine.updateSession(first.request, config, { a: 1 });
+    let cookie = cookieOf(first.setCookies());
+    advance(2 * MINUTE);
+    const early = fakeRequest(cookie);
+    await engine.getSession(early.request, config);
+    expect(calls.touch).toBeUndefined();
+    expect(early.setCookies()).toEqual([]);
+    advance(4 * MINUTE);
+    const renewal = fakeRequest(cookie);
+    await engine.getSession(renewal.request, config);
+    expect(calls.touch).toBe(1);
+    cookie = cookieOf(renewal.setCookies());
+    expect(cookie).toBeDefined();
+    const record = await store.get(written.id);
+    expect(record!.lastSeenAt).toBeGreaterThan(record!.createdAt + 5 * MINUTE);
+    // Active again 9 minutes later: within the window counted from the touch.
+    advance(9 * MINUTE);
+    const active = fakeRequest(cookie);
+    expect((await engine.getSession(active.request, config)).data).toEqual({ a: 1 });
+    cookie = cookieOf(active.setCookies()) ?? cookie;
+    advance(11 * MINUTE);
+    const idle = fakeRequest(cookie);
+    expect((await engine.getSession(idle.request, config)).data).toEqual({});
+    expect(rejections.at(-1)?.error.code).toMatch(/^ERR_(SEAL|SESSION)_EXPIRED$/);
+  });
+
+  it('a user change moves the session to a new id in the user slot and deletes the old record', async () => {
+    const { engine, config, store } = setup();
+    const first = fakeRequest();
+    const anonymous = await engine.updateSession(first.request, config, { cart: [1] });
+    const anonymousId = anonymous.id;
+    const signIn = fakeRequest(cookieOf(first.setCookies()));
+    const signedIn = await engine.updateSession(signIn.request, config, { user: 'ada' });
+    expect(signedIn.id).not.toBe(anonymousId);
+    expect(userTagInId(signedIn.id)).toBe(userTagOf('ada'));
+    expect(await store.get(anonymousId)).toBeUndefined();
+    expect((await store.get(signedIn.id))?.data).toEqual({ cart: '[1]', user: '"ada"' });
+    expect(await engine.listSessions(config, 'ada')).toEqual([
+      expect.objectContaining({ id: signedIn.id }),
+    ]);
+    // Signing out by removing the user moves it again, out of the index.
+    const signOut = fakeRequest(cookieOf(signIn.setCookies()));
+    const out = await engine.updateSession(signOut.request, config, (data) => {
+      delete data.user;
+    });
+    expect(userTagInId(out.id)).toBeUndefined();
+    expect(await store.get(signedIn.id)).toBeUndefined();
+    expect(await engine.listSessions(config, 'ada')).toEqual([]);
+  });
+
+  it('an update whose record was revoked meanwhile is refused and does not bring it back', async () => {
+    const { engine, config, store } = setup();
+    const first = fakeRequest();
+    const session = await engine.updateSession(first.request, config, { user: 'bob' });
+    const slow = fakeRequest(cookieOf(first.setCookies()));
+    await engine.getSession(slow.request, config);
+    expect(await engine.revokeUserSessions(config, 'bob')).toBe(1);
+    await expectCode(engine.updateSession(slow.request, config, { n: 1 }), 'ERR_SESSION_REVOKED');
+    expect(await store.get(session.id)).toBeUndefined();
+    expect(slow.setCookies()).toEqual([]);
+  });
+
+  it('a regenerate that a clear overtakes leaves no record behind', async () => {
+    const { engine, config, store } = setup();
+    const first = fakeRequest();
+    const before = await engine.updateSession(first.request, config, { user: 'cy', n: 1 });
+    const request = fakeRequest(cookieOf(first.setCookies()));
+    await engine.getSession(request.request, config);
+    const regenerated = engine.regenerateSession(request.request, config);
+    const cleared = engine.clearSession(request.request, config);
+    const after = await regenerated;
+    await cleared;
+    expect(await store.get(before.id)).toBeUndefined();
+    expect(await store.get(after.id)).toBeUndefined();
+    expect(await engine.listSessions(config, 'cy')).toEqual([]);
+    expect(request.setCookies().join('\n')).toMatch(/^h3=;/m);
+  });
+
+  it('a clear before any read deletes the record the cookie refers to', async () => {
+    const { engine, config, store } = setup();
+    const first = fakeRequest();
+    const session = await engine.updateSession(first.request, config, { a: 1 });
+    const request = fakeRequest(cookieOf(first.setCookies()));
+    await engine.clearSession(request.request, config);
+    expect(await store.get(session.id)).toBeUndefined();
+  });
+
+  it('a store that does not answer fails the request within its deadline, cookie untouched', async () => {
+    const hanging = storeWith(
+      memoryStore(),
+      { get: () => new Promise(() => undefined), delete: () => new Promise(() => undefined) },
+      { kind: 'hanging', timeout: 50 },
+    );
+    const { engine, config } = setup({}, hanging);
+    const first = fakeRequest();
+    await engine.updateSession(first.request, config, { a: 1 });
+    const request = fakeRequest(cookieOf(first.setCookies()));
+    const started = performance.now();
+    await expectCode(engine.getSession(request.request, config), 'ERR_STORE_UNAVAILABLE');
+    expect(performance.now() - started).toBeLessThan(1000);
+    await expectCode(engine.clearSession(request.request, config), 'ERR_STORE_UNAVAILABLE');
+    expect(request.setCookies()).toEqual([]);
+  });
+
+  it('a failing store gives ERR_STORE_UNAVAILABLE with the cause and status 503', async () => {
+    const cause = new Error('connection refused');
+    const failing = storeWith(memoryStore(), { get: () => Promise.reject(cause) });
+    const { engine, config } = setup({}, failing);
+    const first = fakeRequest();
+    await engine.updateSession(first.request, config, { a: 1 });
+    const request = fakeRequest(cookieOf(first.setCookies()));
+    const error = await engine.getSession(request.request, config).catch((e: unknown) => e);
+    expect(isSessionError(error, 'ERR_STORE_UNAVAILABLE')).toBe(true);
+    expect((error as Error).cause).toBe(cause);
+    expect((error as { status?: number }).status).toBe(503);
+  });
+
+  it('a flash is taken from the record atomically: one of two requests gets it', async () => {
+    const { engine, config } = setup();
+    const first = fakeRequest();
+    await engine.setFlash(first.request, config, 'notice', 'saved');
+    const cookie = cookieOf(first.setCookies());
+    const a = fakeRequest(cookie);
+    const b = fakeRequest(cookie);
+    await Promise.all([engine.getSession(a.request, config), engine.getSession(b.request, config)]);
+    const taken = await Promise.all([
+      engine.takeFlash(a.request, config, 'notice'),
+      engine.takeFlash(b.request, config, 'notice'),
+    ]);
+    expect(taken.filter((value) => value === 'saved')).toHaveLength(1);
+  });
+
+  it('an application id shaped like a user id is never read as one', async () => {
+    const { engine, config } = setup({
+      generateId: () => 'AAAAAAAAAAAAAAAAAAAAAA.rest',
+      userKey: undefined,
+    });
+    const request = fakeRequest();
+    const session = await engine.updateSession(request.request, config, { a: 1 });
+    expect(session.id).toBe('_AAAAAAAAAAAAAAAAAAAAAA.rest');
+    expect(userTagInId(session.id)).toBeUndefined();
+  });
+
+  it('sealSession and unsealSession carry the reference; unseal reads the record', async () => {
+    const { engine, config } = setup();
+    const request = fakeRequest();
+    await engine.updateSession(request.request, config, { a: 1 });
+    const token = await engine.sealSession(request.request, config);
+    expect((await engine.unsealSession(config, token)).data).toEqual({ a: 1 });
+    await engine.clearSession(request.request, config);
+    await expectCode(engine.unsealSession(config, token), 'ERR_SESSION_REVOKED');
+  });
+
+  it('refuses configurations that break the store rules', async () => {
+    const store = memoryStore();
+    const cases: [Partial<SessionConfig>, RegExp][] = [
+      [{ store, maxAge: undefined }, /maxAge or idleTimeout/],
+      [{ store: undefined, userKey: (d: { user?: string }) => d.user }, /userKey needs a store/],
+      [{ store: { kind: 'x' } as unknown as SessionStore }, /store must have the methods/],
+      [{ store: storeWith(store, {}, { timeout: -1 }) }, /store.timeout/],
+      [{ store, userKey: 'user' as unknown as () => string }, /userKey must be a function/],
+    ];
+    for (const [extra, message] of cases) {
+      const { engine, config } = setup(extra);
+      const error = await engine.getSession(fakeRequest().request, config).catch((e: unknown) => e);
+      expect(isSessionError(error, 'ERR_CONFIG_INVALID')).toBe(true);
+      expect((error as Error).message).toMatch(message);
+    }
+    const { engine } = setup();
+    await expectCode(engine.listSessions({ password: PASSWORD }, 'x'), 'ERR_CONFIG_INVALID');
+    const { config } = setup();
+    await expectCode(engine.listSessions(config, ''), 'ERR_CONFIG_INVALID');
+    await expectCode(engine.revokeSession(config, ''), 'ERR_CONFIG_INVALID');
+  });
+});
