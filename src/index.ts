@@ -12,6 +12,7 @@ import type { RequestContext } from './session/request-state.js';
 import { sessionEngine as engine } from './session/session-engine.js';
 import type {
   FlashDataT,
+  RevokeSessionOptions,
   RevokeUserSessionsOptions,
   Session,
   SessionConfig,
@@ -242,10 +243,17 @@ export function listSessions(config: SessionConfig, userKey: UserKey): Promise<S
  *
  * @param config - the session config, with a store
  * @param sessionId - an id from `listSessions` or `session.id`
+ * @param options - `userKey`: revoke only a session of this user (pass the signed-in
+ *   user when the id comes from a request)
+ * @returns whether a live session was revoked
  * @throws SessionError `ERR_CONFIG_INVALID`, `ERR_STORE_UNAVAILABLE`
  */
-export function revokeSession(config: SessionConfig, sessionId: string): Promise<void> {
-  return engine.revokeSession(config, sessionId);
+export function revokeSession(
+  config: SessionConfig,
+  sessionId: string,
+  options?: RevokeSessionOptions,
+): Promise<boolean> {
+  return engine.revokeSession(config, sessionId, options);
 }
 
 /**
@@ -283,6 +291,7 @@ export type {
   SessionUpdate,
   SessionInfo,
   UserKey,
+  RevokeSessionOptions,
   RevokeUserSessionsOptions,
 } from './session/types.js';
 export { DEFAULT_COOKIE, DEFAULT_NAME, MIN_PASSWORD_LENGTH } from './session/config.js';

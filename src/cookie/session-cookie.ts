@@ -23,11 +23,23 @@ export function readCookieValues(cookieHeader: string, name: string): string[] {
   const values: string[] = [];
   // RFC 6265 §4.2.1: cookie-string = cookie-pair *( ";" SP cookie-pair ), and
   // cookie-pair = cookie-name "=" cookie-value; whitespace around the parts is tolerated
-  // as every server parser does.
-  for (const pair of cookieHeader.split(';')) {
-    const equals = pair.indexOf('=');
-    if (equals < 0 || pair.slice(0, equals).trim() !== name) continue;
-    values.push(decodeValue(pair.slice(equals + 1).trim()));
+  // as every server parser does. The pairs are walked in place rather than split: the
+  // split's array and a string per pair were a visible share of reading a session (the
+  // same pairs as `split(';')`, in one linear pass).
+  const length = cookieHeader.length;
+  let equals = -1;
+  for (let start = 0; start < length;) {
+    let end = cookieHeader.indexOf(';', start);
+    if (end < 0) end = length;
+    // The next "=" at or after `start`, searched again only once passed: linear in all.
+    if (equals < start && equals !== -2) {
+      equals = cookieHeader.indexOf('=', start);
+      if (equals < 0) equals = -2;
+    }
+    if (equals >= 0 && equals < end && cookieHeader.slice(start, equals).trim() === name) {
+      values.push(decodeValue(cookieHeader.slice(equals + 1, end).trim()));
+    }
+    start = end + 1;
   }
   return values;
 }
@@ -118,8 +130,23 @@ export function serializeToken(
     return `${template.name}=${token}${template.attributes}`;
   }
   const maxAge = Math.max(0, Math.floor((expiresAt - now) / 1000));
-  const expires = new Date(expiresAt).toUTCString();
-  return `${template.name}=${token}; Max-Age=${maxAge}; Expires=${expires}${template.attributes}`;
+  return `${template.name}=${token}; Max-Age=${maxAge}; Expires=${httpDate(expiresAt)}${template.attributes}`;
+}
+
+// The last Expires date written, by its second: a session's end stays the same from write
+// to write (createdAt + maxAge), and formatting a Date was over a microsecond of each
+// write, about as much as the rest of the header.
+let lastSecond = NaN;
+let lastDate = '';
+
+/** `new Date(time).toUTCString()`, the date of the second `time` falls in. */
+function httpDate(time: number): string {
+  const second = Math.floor(time / 1000);
+  if (second !== lastSecond) {
+    lastDate = new Date(time).toUTCString();
+    lastSecond = second;
+  }
+  return lastDate;
 }
 
 /** A Set-Cookie header that deletes cookie `name` (empty, Max-Age=0, expired). */

@@ -191,7 +191,7 @@ export function createIron(backend: CryptoBackend, limits: IronLimits = defaultL
     const known = verified.find(token, password, options.fingerprint);
     if (known !== undefined) {
       checkExpiration(known.expiration, now, options);
-      return parseSafe(known.plaintext);
+      return verified.data(known);
     }
 
     // Grammar: every field, before any key work.

@@ -59,7 +59,16 @@ export interface ResolvedConfig {
 export const DEFAULT_STORE_TIMEOUT_MS = 1500;
 
 /** What a store must have: checked once, so a wrong object fails at the first call. */
-const STORE_METHODS = ['get', 'write', 'touch', 'takeFlash', 'delete', 'list', 'deleteUser'];
+const STORE_METHODS = [
+  'get',
+  'write',
+  'touch',
+  'takeFlash',
+  'delete',
+  'markMoved',
+  'list',
+  'deleteUser',
+];
 
 /** Cookie defaults: h3's, plus SameSite=Lax. Frozen: configurations spread over it. */
 export const DEFAULT_COOKIE: Readonly<CookieOptions> = Object.freeze({
@@ -330,8 +339,9 @@ function resolveStoreOptions(
     throw invalid('a store needs maxAge or idleTimeout, so that every record ends');
   }
   const timeout: unknown = (store as SessionStore).timeout ?? DEFAULT_STORE_TIMEOUT_MS;
-  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
-    throw invalid('store.timeout must be a positive number of milliseconds');
+  // Timers take at most 2^31 - 1 ms; past it Node fires them at once.
+  if (typeof timeout !== 'number' || !(timeout > 0 && timeout <= 2_147_483_647)) {
+    throw invalid('store.timeout must be a number of milliseconds from 1 to 2147483647');
   }
   return {
     store: store as SessionStore,

@@ -59,6 +59,12 @@ export interface SessionState {
   record: RecordSnapshot | undefined;
   /** With a store: the client's reference says the record was written. */
   referenceStored: boolean;
+  /**
+   * With a store: the id the request's reference named when its record was gone (revoked,
+   * or moved by a parallel sign-in or regenerate): a clear in this request still deletes
+   * it, which follows a move marker to where the session went.
+   */
+  goneId: string | undefined;
 }
 
 /**
@@ -108,6 +114,7 @@ export function stateOf(request: RequestContext, name: string): SessionState {
       queue: undefined,
       record: undefined,
       referenceStored: false,
+      goneId: undefined,
     };
     sessions.set(name, state);
   }

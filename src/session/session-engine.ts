@@ -19,7 +19,7 @@ import type { Iron } from '../iron/create-iron.js';
 import { iron as sharedIron } from '../iron/instance.js';
 import { parseSafe } from '../iron/json.js';
 import { storeSessionId, userTagInId } from '../store/session-id.js';
-import type { StoreChange } from '../store/store.js';
+import type { StoreChange, StoredRecord } from '../store/store.js';
 import { chain, toPromise, type MaybePromise } from '../internal/maybe-promise.js';
 import { logUnawaitedError, resolveConfig, type ResolvedConfig } from './config.js';
 import {
@@ -49,6 +49,7 @@ import {
 import { createTokenCodec, MAX_TOKEN_LENGTH, sessionEnd, type OpenedToken } from './token-codec.js';
 import type {
   Session,
+  RevokeSessionOptions,
   RevokeUserSessionsOptions,
   SessionConfig,
   SessionDataT,
@@ -110,7 +111,11 @@ export interface SessionEngine {
   /** The live sessions of `userKey` in the config's store, oldest first. */
   listSessions(config: SessionConfig, userKey: UserKey): Promise<SessionInfo[]>;
   /** Deletes the record of session `sessionId`: its next request gets a fresh session. */
-  revokeSession(config: SessionConfig, sessionId: string): Promise<void>;
+  revokeSession(
+    config: SessionConfig,
+    sessionId: string,
+    options?: RevokeSessionOptions,
+  ): Promise<boolean>;
   /** Deletes every session of `userKey` but those in `except`; gives how many. */
   revokeUserSessions(
     config: SessionConfig,
@@ -139,6 +144,16 @@ interface Loaded {
   readonly record: RecordSnapshot | undefined;
   /** With a store: the reference says the record was written. */
   readonly referenceStored: boolean;
+  /** With a store: the id a reference named whose record was gone. */
+  readonly goneId?: string | undefined;
+}
+
+/** What refusing a request's tokens found out, for the fresh session that replaces them. */
+interface RefusedTokens {
+  /** The cookie's token was left unchecked (derivation limit): do not write over it. */
+  unchecked: boolean;
+  /** With a store: the id a reference named whose record was gone. */
+  goneId: string | undefined;
 }
 
 /** Errors that mean "this token is not a usable session": the request gets a fresh one. */
@@ -162,12 +177,23 @@ const TOKEN_ERRORS: ReadonlySet<SessionErrorCode> = new Set<SessionErrorCode>([
  *
  * @throws SessionError `ERR_CONFIG_INVALID` without one
  */
-function storeConfig(config: SessionConfig, operation: string): ResolvedConfig {
+function storeConfig(
+  config: SessionConfig,
+  operation: string,
+  needsUserKey = false,
+): ResolvedConfig {
   const resolved = resolveConfig(config);
   if (resolved.store === undefined) {
     throw new SessionError(
       'ERR_CONFIG_INVALID',
       `Invalid session config: ${operation} needs a store`,
+    );
+  }
+  // Without userKey no session is indexed by user: the call would find none, silently.
+  if (needsUserKey && resolved.userKey === undefined) {
+    throw new SessionError(
+      'ERR_CONFIG_INVALID',
+      `Invalid session config: ${operation} needs userKey`,
     );
   }
   return resolved;
@@ -184,6 +210,44 @@ function userTagOfCall(userKey: UserKey): string {
     throw new SessionError('ERR_CONFIG_INVALID', 'A user key is a non-empty string or a number');
   }
   return tag;
+}
+
+/**
+ * How long a move marker sends a sign-out or revocation that names a session's old id on
+ * to its new one: the requests it is for were already under way when the session moved.
+ */
+const MOVE_MARKER_MS = 60_000;
+
+/** Move markers a delete follows: more moves than this within a marker's life are absurd. */
+const MAX_MOVES_FOLLOWED = 8;
+
+/** A session moved to a new id: the record written there, and what it was made from. */
+interface Moved {
+  readonly record: RecordSnapshot | undefined;
+  /** The old record as read just before the move (a regenerate only). */
+  readonly base: StoredRecord | undefined;
+  /** This request's own change, against what it read. */
+  readonly ours: StoreChange | undefined;
+}
+
+/**
+ * The keys whose text differs between `before` and `after`, leaving out `except`, as keys
+ * to set and to delete; undefined when there are none.
+ */
+function changedSince(
+  before: Readonly<Record<string, string>>,
+  after: Readonly<Record<string, string>>,
+  except: ReadonlySet<string>,
+): { set: Record<string, string>; unset: string[] } | undefined {
+  const set = Object.create(null) as Record<string, string>;
+  const unset: string[] = [];
+  for (const key of Object.keys(after)) {
+    if (!except.has(key) && before[key] !== after[key]) set[key] = after[key]!;
+  }
+  for (const key of Object.keys(before)) {
+    if (!except.has(key) && after[key] === undefined) unset.push(key);
+  }
+  return Object.keys(set).length > 0 || unset.length > 0 ? { set, unset } : undefined;
 }
 
 const revoked = (): SessionError =>
@@ -308,8 +372,9 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   }
 
   /** A new, unwritten session. */
-  function fresh(config: ResolvedConfig, tokenUnchecked = false): Loaded {
+  function fresh(config: ResolvedConfig, tokenUnchecked = false, goneId?: string): Loaded {
     return {
+      goneId,
       session: { id: newId(config), createdAt: now(), data: {} },
       source: 'fresh',
       sealedWithOldPassword: false,
@@ -333,7 +398,9 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     const id = reference.session.id;
     const record = await callStore(config, (store) => store.get(id));
     if (record === undefined) {
-      if (reference.referenceStored) throw revoked();
+      // A session of a user always has a record: one that is missing was revoked, even
+      // when the reference was sealed before the first write (a session header token).
+      if (reference.referenceStored || userTagInId(id) !== undefined) throw revoked();
       return reference;
     }
     const opened = openRecord(config, id, record, now());
@@ -349,7 +416,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     config: ResolvedConfig,
     token: string,
     source: Exclude<SessionSource, 'fresh'>,
-    refusedTokens: { unchecked: boolean },
+    refusedTokens: RefusedTokens,
     readRecord = true,
   ): MaybePromise<Loaded | undefined> {
     const refused = (error: unknown): Loaded | undefined => {
@@ -373,7 +440,10 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       };
       // A store that fails is not a bad token: its error goes on to the caller.
       if (config.store === undefined || !readRecord) return loaded;
-      return withRecord(config, loaded).catch(refused);
+      return withRecord(config, loaded).catch((error: unknown) => {
+        if (isSessionError(error, 'ERR_SESSION_REVOKED')) refusedTokens.goneId = loaded.session.id;
+        return refused(error);
+      });
     };
     let opened: MaybePromise<OpenedToken>;
     try {
@@ -391,7 +461,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   ): MaybePromise<Loaded> {
     if (state.cleared) return fresh(config);
     const { transport } = request;
-    const refusedTokens = { unchecked: false };
+    const refusedTokens: RefusedTokens = { unchecked: false, goneId: undefined };
     const fromCookie = (): MaybePromise<Loaded> => {
       const cookie = readSessionCookie(transport, config, state);
       if (cookie.duplicated) {
@@ -413,7 +483,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       if (cookie.token === undefined) return fresh(config);
       return chain(
         tryToken(config, cookie.token, 'cookie', refusedTokens),
-        (loaded) => loaded ?? fresh(config, refusedTokens.unchecked),
+        (loaded) => loaded ?? fresh(config, refusedTokens.unchecked, refusedTokens.goneId),
       );
     };
     const headerToken = requestHeaderToken(transport, config);
@@ -455,6 +525,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     state.tokenUnchecked = loaded.tokenUnchecked;
     state.record = loaded.record;
     state.referenceStored = loaded.referenceStored;
+    state.goneId = loaded.goneId;
     return install(request, config, state, loaded.session);
   }
 
@@ -604,12 +675,11 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     let written: RecordSnapshot | undefined;
     let madeRecord = false;
     let restamped: boolean;
-    let oldRecordExisted = false;
+    let moved: Moved | undefined;
     if (movedFrom !== undefined) {
-      const moved = await moveRecord(config, movedFrom, previous, next, flash, time, end);
+      moved = await moveRecord(config, movedFrom, previous, next, flash, time, end);
       written = moved.record;
       madeRecord = written !== undefined;
-      oldRecordExisted = moved.oldRecordExisted;
       restamped = true;
     } else {
       const plan = planChange(config, previous, next, flash, time, end);
@@ -644,19 +714,24 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       await undo();
       return false;
     }
-    if (movedFrom !== undefined && oldRecordExisted) {
-      // The old id ends here, so a copy of its cookie opens nothing. Had it ended already,
+    if (movedFrom !== undefined && moved !== undefined) {
+      // The old id ends here, so a copy of its cookie opens nothing; its marker sends a
+      // sign-out or revocation that still names it on to the new id. Had it ended already,
       // it was revoked while this request ran: the session must not live on as the new id.
-      let existed: boolean;
       try {
-        existed = await callStore(config, (store) => store.delete(movedFrom));
+        const ended = await callStore(config, (store) =>
+          store.markMoved(movedFrom, next.id, time + MOVE_MARKER_MS),
+        );
+        if (ended === undefined && (previous !== undefined || moved.base !== undefined)) {
+          await undo();
+          throw revoked();
+        }
+        if (ended !== undefined && written !== undefined) {
+          written = await catchUp(config, moved, ended, written, time, end);
+        }
       } catch (error) {
-        await undo().catch(() => undefined);
+        if (!isSessionError(error, 'ERR_SESSION_REVOKED')) await undo().catch(() => undefined);
         throw error;
-      }
-      if (!existed) {
-        await undo();
-        throw revoked();
       }
     }
     if (restamped) {
@@ -701,13 +776,16 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   }
 
   /**
-   * Writes the session under its new id `next.id`: the record as it is now under `oldId`
-   * (a parallel request may have changed other keys since this one read it), with this
-   * request's own changes on top. The caller then deletes the old record, and undoes the
-   * move if it was gone by then. A record that was read (`previous`) and is gone now was
-   * revoked: nothing is written. A session with no data and no flash gets no record.
+   * Writes the session under its new id `next.id`. On a regenerate (the same user) that is
+   * the record as it is now under `oldId` (a parallel request may have changed other keys
+   * since this one read it) with this request's own changes on top; on a change of user,
+   * only what this request saw and changed, so a sign-out never carries off what another
+   * request added meanwhile. The caller then ends the old record with a move marker, and
+   * undoes the move if it was gone by then. A session with no data and no flash gets no
+   * record.
    *
-   * @throws SessionError `ERR_SESSION_REVOKED`, `ERR_STORE_UNAVAILABLE`
+   * @throws SessionError `ERR_SESSION_REVOKED` (the record read is gone),
+   *   `ERR_STORE_UNAVAILABLE`
    */
   async function moveRecord(
     config: ResolvedConfig,
@@ -717,19 +795,22 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     flash: Record<string, unknown> | undefined,
     time: number,
     end: number,
-  ): Promise<{ record: RecordSnapshot | undefined; oldRecordExisted: boolean }> {
-    const latest = await callStore(config, (store) => store.get(oldId));
-    if (latest === undefined && previous !== undefined) throw revoked();
+  ): Promise<Moved> {
+    const sameUser = userTagInId(oldId) === userTagInId(next.id);
+    let base: StoredRecord | undefined;
+    if (sameUser) {
+      base = await callStore(config, (store) => store.get(oldId));
+      if (base === undefined && previous !== undefined) throw revoked();
+    }
     const ours = planChange(config, previous, next, flash, time, end).change;
-    const data = { ...latest?.data };
-    const flashTexts = { ...latest?.flash };
+    const data = { ...(sameUser ? base?.data : previous?.data) };
+    const flashTexts = { ...(sameUser ? base?.flash : previous?.flash) };
     if (ours !== undefined) {
       applyKeys(data, ours.set, ours.unset);
       applyKeys(flashTexts, ours.flashSet, ours.flashUnset);
     }
-    const oldRecordExisted = latest !== undefined;
     if (Object.keys(data).length === 0 && Object.keys(flashTexts).length === 0) {
-      return { record: undefined, oldRecordExisted };
+      return { record: undefined, base, ours };
     }
     const change: StoreChange = {
       mode: 'create',
@@ -742,11 +823,47 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       flashSet: flashTexts,
       flashUnset: [],
     };
-    await callStore(config, (store) => store.write(next.id, change));
-    return {
-      record: { id: next.id, lastSeenAt: time, data, flash: flashTexts },
-      oldRecordExisted,
+    if (!(await callStore(config, (store) => store.write(next.id, change)))) throw revoked();
+    return { record: { id: next.id, lastSeenAt: time, data, flash: flashTexts }, base, ours };
+  }
+
+  /**
+   * After a regenerate's move: the keys another request changed in the old record between
+   * this request's read of it and its move marker, which the new record must also get.
+   */
+  async function catchUp(
+    config: ResolvedConfig,
+    moved: Moved,
+    ended: StoredRecord,
+    written: RecordSnapshot,
+    time: number,
+    end: number,
+  ): Promise<RecordSnapshot> {
+    const base = moved.base;
+    if (base === undefined) return written;
+    const ours = moved.ours;
+    const mine = (set: Readonly<Record<string, string>> | undefined, unset?: readonly string[]) =>
+      new Set([...Object.keys(set ?? {}), ...(unset ?? [])]);
+    const dataDiff = changedSince(base.data, ended.data, mine(ours?.set, ours?.unset));
+    const flashDiff = changedSince(base.flash, ended.flash, mine(ours?.flashSet, ours?.flashUnset));
+    if (dataDiff === undefined && flashDiff === undefined) return written;
+    const change: StoreChange = {
+      mode: 'update',
+      createdAt: ended.createdAt,
+      lastSeenAt: time,
+      expiresAt: end,
+      userTag: userTagInId(written.id),
+      set: dataDiff?.set ?? {},
+      unset: dataDiff?.unset ?? [],
+      flashSet: flashDiff?.set ?? {},
+      flashUnset: flashDiff?.unset ?? [],
     };
+    if (!(await callStore(config, (store) => store.write(written.id, change)))) throw revoked();
+    const data = { ...written.data };
+    const flashTexts = { ...written.flash };
+    applyKeys(data, change.set, change.unset);
+    applyKeys(flashTexts, change.flashSet, change.flashUnset);
+    return { ...written, data, flash: flashTexts };
   }
 
   /** Runs a write operation: resolves the config, queues it, and watches the outcome. */
@@ -826,7 +943,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
           // Deleted before the cookie: a store that is down leaves the user signed in and
           // says so (ERR_STORE_UNAVAILABLE), rather than a signed-out browser whose
           // session goes on living in the store.
-          if (id !== undefined) await callStore(resolved, (store) => store.delete(id));
+          if (id !== undefined) await deleteSession(resolved, id);
         } else if (unread && !state.headerBound) {
           await bindToHeader(request, resolved, state);
         }
@@ -834,7 +951,11 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       },
       (state) => {
         unread = state.session === undefined && !state.cleared;
-        storedId = state.persisted || state.record !== undefined ? state.session?.id : undefined;
+        // A session this request made and never wrote (no cookie came) has nothing stored.
+        storedId =
+          state.record !== undefined || (state.persisted && state.source !== 'fresh')
+            ? state.session?.id
+            : state.goneId;
         // Takes effect at the call: later reads start a new session, and the writes called
         // before see a new generation. Deleting the cookie waits for those writes.
         state.session = undefined;
@@ -863,7 +984,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   ): Promise<void> {
     const token = requestHeaderToken(request.transport, config);
     if (token === undefined) return;
-    const loaded = await tryToken(config, token, 'header', { unchecked: false });
+    const loaded = await tryToken(config, token, 'header', { unchecked: false, goneId: undefined });
     if (loaded !== undefined) state.headerBound = true;
   }
 
@@ -878,7 +999,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     config: ResolvedConfig,
     state: SessionState,
   ): Promise<string | undefined> {
-    const refused = { unchecked: false };
+    const refused: RefusedTokens = { unchecked: false, goneId: undefined };
     const headerToken = requestHeaderToken(request.transport, config);
     if (headerToken !== undefined) {
       const loaded = await tryToken(config, headerToken, 'header', refused, false);
@@ -962,7 +1083,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   }
 
   async function listSessions(config: SessionConfig, userKey: UserKey): Promise<SessionInfo[]> {
-    const resolved = storeConfig(config, 'listSessions');
+    const resolved = storeConfig(config, 'listSessions', true);
     const tag = userTagOfCall(userKey);
     const time = now();
     const listed = await callStore(resolved, (store) => store.list(tag, time));
@@ -978,12 +1099,42 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       .sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  async function revokeSession(config: SessionConfig, sessionId: string): Promise<void> {
+  async function revokeSession(
+    config: SessionConfig,
+    sessionId: string,
+    options: RevokeSessionOptions = {},
+  ): Promise<boolean> {
     const resolved = storeConfig(config, 'revokeSession');
     if (typeof sessionId !== 'string' || sessionId === '') {
       throw new SessionError('ERR_CONFIG_INVALID', 'A session id is a non-empty string');
     }
-    await callStore(resolved, (store) => store.delete(sessionId));
+    // An id that came from a request (a form field) is only revoked for its own user.
+    if (
+      options.userKey !== undefined &&
+      userTagInId(sessionId) !== userTagOfCall(options.userKey)
+    ) {
+      return false;
+    }
+    return deleteSession(resolved, sessionId);
+  }
+
+  /**
+   * Deletes the record of `id`, following move markers to where the session went (a
+   * sign-out that names the id a session had before a sign-in or a regenerate still ends
+   * it). Resolves whether a live record was deleted.
+   */
+  async function deleteSession(config: ResolvedConfig, id: string): Promise<boolean> {
+    let deleted = false;
+    let target = id;
+    // A marker names a newer id, which was made after it: the chain ends, and is short.
+    for (let hop = 0; hop < MAX_MOVES_FOLLOWED; hop++) {
+      const current = target;
+      const outcome = await callStore(config, (store) => store.delete(current));
+      if (typeof outcome !== 'string') return deleted || outcome;
+      deleted = true;
+      target = outcome;
+    }
+    return deleted;
   }
 
   async function revokeUserSessions(
@@ -991,7 +1142,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     userKey: UserKey,
     options: RevokeUserSessionsOptions = {},
   ): Promise<number> {
-    const resolved = storeConfig(config, 'revokeUserSessions');
+    const resolved = storeConfig(config, 'revokeUserSessions', true);
     const tag = userTagOfCall(userKey);
     const except = options.except;
     const kept = except === undefined ? [] : typeof except === 'string' ? [except] : [...except];

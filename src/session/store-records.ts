@@ -83,12 +83,27 @@ export function userTagOfKey(key: unknown): string | undefined {
   return undefined;
 }
 
-/** The user tag of `data` under the config's `userKey`, if it names a user. */
+/**
+ * The user tag of `data` under the config's `userKey`, if it names a user.
+ *
+ * @throws SessionError `ERR_CONFIG_INVALID` when `userKey` gives anything but a user key,
+ *   `undefined` or `null`: a user the index cannot hold would silently escape revocation
+ */
 export function userTagFor(
   config: ResolvedConfig,
   data: Record<string, unknown>,
 ): string | undefined {
-  return config.userKey === undefined ? undefined : userTagOfKey(config.userKey(data));
+  if (config.userKey === undefined) return undefined;
+  const key = config.userKey(data);
+  if (key === undefined || key === null) return undefined;
+  const tag = userTagOfKey(key);
+  if (tag === undefined) {
+    throw new SessionError(
+      'ERR_CONFIG_INVALID',
+      'Invalid session config: userKey must give a non-empty string, a number, or nothing',
+    );
+  }
+  return tag;
 }
 
 /**

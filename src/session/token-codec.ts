@@ -110,7 +110,9 @@ export function createTokenCodec(iron: Iron, now: () => number): TokenCodec {
     ) {
       throw notASession();
     }
-    checkPurpose(value, config.purpose, config.acceptUnboundTokens);
+    // Store references are new: none was ever sealed without a purpose, so an unbound one
+    // is something else sealed with the same password, never accepted as a reference.
+    checkPurpose(value, config.purpose, config.acceptUnboundTokens && !reference);
     const time = now();
     const lastSeenAt = isTime(value.lastSeenAt) ? value.lastSeenAt : undefined;
     // An authentic token cannot have been made in the future: one that claims so would

@@ -154,6 +154,15 @@ export interface SessionInfo {
   readonly lastSeenAt: number;
 }
 
+/** Options of `revokeSession`. */
+export interface RevokeSessionOptions {
+  /**
+   * Revoke the session only if it belongs to this user: for an id that comes from a
+   * request ("sign out that device"), so that nobody signs out another user's session.
+   */
+  readonly userKey?: UserKey | undefined;
+}
+
 /** Options of `revokeUserSessions`. */
 export interface RevokeUserSessionsOptions {
   /** Session ids to keep: "sign out everywhere else" passes the current session's id. */

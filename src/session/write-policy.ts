@@ -12,8 +12,8 @@ export type AutoWrite = 'new-session' | 'rotated-password' | 'legacy-seal' | 'id
 /**
  * Decides whether a session just loaded is written now.
  *
- * - A session that came from the session header is never written into the cookie; with a
- *   store its record is still touched for the idle window.
+ * - A session that came from the session header is never written into the cookie (nor,
+ *   with a store, touched: the header's token carries its own idle window).
  * - A new session is written so its id holds from the next request on, when the caller
  *   saves new sessions (`useSession`, not `getSession`), but not over a token that was
  *   left unchecked: the browser's cookie may still be good.
@@ -30,13 +30,7 @@ export function shouldWrite(
   saveNew: boolean,
   now: number,
 ): AutoWrite {
-  if (state.headerBound) {
-    // With a store, the record of a session from the header is touched as any other (no
-    // cookie is written): the store's window slides, where a header token's cannot.
-    return config.store !== undefined && idleRenewalDue(state, config, now)
-      ? 'idle-renewal'
-      : false;
-  }
+  if (state.headerBound) return false;
   if (!state.persisted) return saveNew && !state.tokenUnchecked ? 'new-session' : false;
   if (state.sealedWithOldPassword) return 'rotated-password';
   if (state.legacySeal) return 'legacy-seal';

@@ -119,6 +119,17 @@ function toMap(entries: readonly string[] | null): Record<string, string> {
   return map;
 }
 
+/** What a record holds, as fresh objects: no caller can reach into the record. */
+function snapshotOf(record: MemoryRecord): StoredRecord {
+  return {
+    createdAt: record.createdAt,
+    lastSeenAt: record.lastSeenAt,
+    userTag: record.userTag,
+    data: toMap(record.data),
+    flash: toMap(record.flash),
+  };
+}
+
 /** The store behind {@link memoryStore}. */
 class MemoryStore implements SessionStore {
   readonly kind = 'memory';
@@ -137,6 +148,12 @@ class MemoryStore implements SessionStore {
    * and deleted, so the sweep resumes where the last write left it.
    */
   #sweep: Iterator<[string, MemoryRecord]> | undefined;
+  /**
+   * Move markers: an old id → where its session moved and until when the marker holds.
+   * Markers live for moments (a request in flight), so they are pruned from the oldest on
+   * every move, and bounded by `max` as the records are.
+   */
+  readonly #moved = new Map<string, { readonly to: string; readonly until: number }>();
 
   constructor(max: number, now: () => number) {
     this.#max = max;
@@ -145,14 +162,7 @@ class MemoryStore implements SessionStore {
 
   get(id: string): Promise<StoredRecord | undefined> {
     const record = this.#live(id, this.#now());
-    if (record === undefined) return Promise.resolve(undefined);
-    return Promise.resolve({
-      createdAt: record.createdAt,
-      lastSeenAt: record.lastSeenAt,
-      userTag: record.userTag,
-      data: toMap(record.data),
-      flash: toMap(record.flash),
-    });
+    return Promise.resolve(record === undefined ? undefined : snapshotOf(record));
   }
 
   write(id: string, change: StoreChange): Promise<boolean> {
@@ -160,7 +170,9 @@ class MemoryStore implements SessionStore {
     let record = this.#live(id, now);
     const created = record === undefined;
     if (record === undefined) {
-      if (change.mode === 'update') return Promise.resolve(false);
+      if (change.mode === 'update' || this.#markerOf(id, now) !== undefined) {
+        return Promise.resolve(false);
+      }
       // A session born ended is never kept (nor indexed).
       if (change.expiresAt <= now) return Promise.resolve(true);
       record = new MemoryRecord(change.createdAt, undefined);
@@ -206,11 +218,41 @@ class MemoryStore implements SessionStore {
     return Promise.resolve(value);
   }
 
-  delete(id: string): Promise<boolean> {
+  delete(id: string): Promise<boolean | string> {
+    const now = this.#now();
+    const marker = this.#markerOf(id, now);
+    if (marker !== undefined) {
+      this.#moved.delete(id);
+      return Promise.resolve(marker.to);
+    }
     const record = this.#records.get(id);
     if (record === undefined) return Promise.resolve(false);
     this.#remove(id, record);
-    return Promise.resolve(record.expiresAt > this.#now());
+    return Promise.resolve(record.expiresAt > now);
+  }
+
+  markMoved(id: string, to: string, until: number): Promise<StoredRecord | undefined> {
+    const now = this.#now();
+    const record = this.#live(id, now);
+    if (record === undefined) return Promise.resolve(undefined);
+    this.#remove(id, record);
+    // Oldest first: markers are added with about the same lifetime, so the expired ones
+    // are at the front.
+    for (const [old, marker] of this.#moved) {
+      if (marker.until > now && this.#moved.size < this.#max) break;
+      this.#moved.delete(old);
+    }
+    if (until > now) this.#moved.set(id, { to, until });
+    return Promise.resolve(snapshotOf(record));
+  }
+
+  /** The live move marker of `id`, if any. */
+  #markerOf(id: string, now: number): { readonly to: string; readonly until: number } | undefined {
+    const marker = this.#moved.get(id);
+    if (marker === undefined) return undefined;
+    if (marker.until > now) return marker;
+    this.#moved.delete(id);
+    return undefined;
   }
 
   list(userTag: string, now: number): Promise<StoredSessionInfo[]> {
@@ -335,7 +377,7 @@ export interface MemoryStoreStats {
 
 /**
  * A session store in this process's memory: revocable sessions (`listSessions`,
- * `revokeSessions`) without a database, for development, tests and single-process
+ * `revokeUserSessions`) without a database, for development, tests and single-process
  * servers. Sessions are lost on restart and not shared between processes; use
  * `redisStore` or `unstorageStore` for those.
  *

@@ -71,16 +71,21 @@ return redis.call('HGETALL', KEYS[1])
 /**
  * KEYS: record, then the user's index when the change has a user. ARGV: prefix, id, mode,
  * createdAt, lastSeenAt, expiresAt, expiresAt as whole ms, userTag, n, n field/value pairs
- * to set, then the fields to delete. Returns 1, or 0 for an update of a missing record.
+ * to set, then the fields to delete. Returns 1, or 0 for an update of a missing record or
+ * any write to a move marker (a record key holding only \`m\`, see MARK_MOVED).
  */
 const WRITE = `
 local record, id, now = KEYS[1], ARGV[2], ARGV[5]
-if ARGV[3] == 'update' and redis.call('EXISTS', record) == 0 then
+if redis.call('HEXISTS', record, 'm') == 1 then
+  return 0
+end
+if ARGV[3] == 'update' and redis.call('HEXISTS', record, 'c') == 0 then
   return 0
 end
 local tag = false
 if KEYS[2] then tag = ARGV[8] end
 local old = redis.call('HGET', record, 'u')
+local old_end = redis.call('HGET', record, 'e')
 -- A parallel first write of the same session may have created the record: keep its time.
 redis.call('HSETNX', record, 'c', ARGV[4])
 redis.call('HSET', record, 's', now, 'e', ARGV[6])
@@ -106,7 +111,9 @@ if old and old ~= tag then
   redis.call('ZREM', previous, id)
   tidy(previous, now)
 end
-if tag then
+-- The index changes only with the session's end (or its user): a write of a session with
+-- a fixed end (maxAge alone) leaves it as it is.
+if tag and (old_end ~= ARGV[6] or old ~= tag or not live) then
   if live then
     redis.call('ZADD', KEYS[2], ARGV[7], id)
   else
@@ -123,7 +130,7 @@ return 1
  */
 const TOUCH = `
 local record, id, now = KEYS[1], ARGV[2], ARGV[3]
-if redis.call('EXISTS', record) == 0 then
+if redis.call('HEXISTS', record, 'c') == 0 then
   return 0
 end
 local tag = redis.call('HGET', record, 'u')
@@ -154,10 +161,16 @@ return value
  * KEYS: record, then the index of the id's user tag when it has one. ARGV: prefix, id.
  * The record's own user tag is read too, so a record indexed under another tag than its
  * id's leaves that index as well. Returns 1 when there was a record (an ended one is gone
- * already: its key expired with it), else 0.
+ * already: its key expired with it), 0 when there was none, or for a move marker the id
+ * it names (the marker is deleted).
  */
 const DELETE = `
 local record, id = KEYS[1], ARGV[2]
+local moved = redis.call('HGET', record, 'm')
+if moved then
+  redis.call('DEL', record)
+  return moved
+end
 local old = redis.call('HGET', record, 'u')
 local existed = redis.call('DEL', record)
 local function leave(index)
@@ -171,6 +184,33 @@ if old and index_key(old) ~= KEYS[2] then
   leave(index_key(old))
 end
 return existed
+`;
+
+/**
+ * KEYS: record, then the index of the id's user tag when it has one. ARGV: prefix, id,
+ * the id moved to, until as whole ms. Replaces a live record with a marker (a hash of the
+ * one field \`m\`) that expires at until, and takes the id out of its index. Returns the
+ * record's HGETALL list as it was, or an empty list when there was no live record.
+ */
+const MARK_MOVED = `
+local record, id = KEYS[1], ARGV[2]
+if redis.call('HEXISTS', record, 'c') == 0 then
+  return {}
+end
+local fields = redis.call('HGETALL', record)
+local old = redis.call('HGET', record, 'u')
+redis.call('DEL', record)
+redis.call('HSET', record, 'm', ARGV[3])
+redis.call('PEXPIREAT', record, ARGV[4])
+if KEYS[2] then
+  redis.call('ZREM', KEYS[2], id)
+  tidy(KEYS[2])
+end
+if old and index_key(old) ~= KEYS[2] then
+  redis.call('ZREM', index_key(old), id)
+  tidy(index_key(old))
+end
+return fields
 `;
 
 /**
@@ -234,6 +274,7 @@ export const SCRIPTS: {
   readonly touch: RedisScript;
   readonly takeFlash: RedisScript;
   readonly delete: RedisScript;
+  readonly markMoved: RedisScript;
   readonly list: RedisScript;
   readonly deleteUser: RedisScript;
 } = {
@@ -242,6 +283,7 @@ export const SCRIPTS: {
   touch: script(TOUCH),
   takeFlash: script(TAKE_FLASH),
   delete: script(DELETE),
+  markMoved: script(MARK_MOVED),
   list: script(LIST),
   deleteUser: script(DELETE_USER),
 };

@@ -177,8 +177,18 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
       return textReply(await run(SCRIPTS.takeFlash, [recordKey(id)], [`f:${key}`]));
     },
 
-    async delete(id: string): Promise<boolean> {
-      return integerReply(await run(SCRIPTS.delete, keysOf(id), [id])) === 1;
+    async delete(id: string): Promise<boolean | string> {
+      const reply = await run(SCRIPTS.delete, keysOf(id), [id]);
+      // An integer reply is the count of records deleted; a text reply, a move marker's target.
+      if (typeof reply === 'number' || typeof reply === 'bigint') return integerReply(reply) === 1;
+      const movedTo = textReply(reply);
+      if (movedTo === undefined) throw unexpected();
+      return movedTo;
+    },
+
+    async markMoved(id: string, to: string, until: number): Promise<StoredRecord | undefined> {
+      const args = [id, to, wholeMs(until)];
+      return parseRecord(arrayReply(await run(SCRIPTS.markMoved, keysOf(id), args)));
     },
 
     async list(userTag: string, now: number): Promise<StoredSessionInfo[]> {

@@ -10,6 +10,7 @@
  * appear in store keys or session ids.
  */
 import { encodeBase64url } from '../internal/base64url.js';
+import { LruCache } from '../internal/lru.js';
 import { sha256 } from '../internal/sha256.js';
 
 /** Characters of a user tag: 128 bits of SHA-256 in base64url. */
@@ -19,12 +20,23 @@ const USER_ID = /^([A-Za-z0-9_-]{22})\./;
 
 const utf8 = new TextEncoder();
 
+/**
+ * Tags of the user keys seen lately: every write of a signed-in session needs its user's
+ * tag, and a SHA-256 in JavaScript per write showed in profiles.
+ */
+const recentTags = new LruCache<string, string>(1024);
+
 /** The user tag of `userKey`: the same on every process, never the key itself. */
 export function userTagOf(userKey: string): string {
-  return encodeBase64url(sha256(utf8.encode(`sealed-session user\0${userKey}`))).slice(
-    0,
-    USER_TAG_CHARS,
-  );
+  let tag = recentTags.get(userKey);
+  if (tag === undefined) {
+    tag = encodeBase64url(sha256(utf8.encode(`sealed-session user\0${userKey}`))).slice(
+      0,
+      USER_TAG_CHARS,
+    );
+    recentTags.set(userKey, tag);
+  }
+  return tag;
 }
 
 /**

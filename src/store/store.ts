@@ -92,11 +92,21 @@ export interface SessionStore {
    */
   takeFlash(id: string, key: string): Promise<string | undefined>;
   /**
-   * Deletes the record of `id` and its index entry. Resolves whether there was a live
-   * record to delete: a session moving to a new id learns so that it was revoked
-   * meanwhile, and must not live on under the new one.
+   * Deletes the record of `id` and its index entry. Resolves `true` when there was a live
+   * record, `false` when there was none, or, when `id` is a move marker (see
+   * {@link markMoved}), the id the session moved to: the marker is deleted, and the caller
+   * follows it, so a sign-out or revocation with the old id still reaches the session.
    */
-  delete(id: string): Promise<boolean>;
+  delete(id: string): Promise<boolean | string>;
+  /**
+   * Ends the record of `id` because its session moved to the id `to` (a sign-in, a
+   * regenerate): atomically replaces a live record with a marker naming `to`, kept until
+   * `until` (ms since the epoch), and takes it out of its user's index. Resolves the record
+   * as it was, or undefined (changing nothing) when there was no live record: the session
+   * was revoked meanwhile. A marker reads as no record for every call but `delete`; a
+   * write, even a `create`, to a marked id resolves false.
+   */
+  markMoved(id: string, to: string, until: number): Promise<StoredRecord | undefined>;
   /**
    * The sessions indexed under `userTag` whose `expiresAt` has not passed at `now`
    * (the engine checks `maxAge` and `idleTimeout` on what it gets), and drops the ended

@@ -19,7 +19,7 @@
  *   that lands between the check and the write is undone by it (the session comes back).
  * - A flash may be read twice by parallel requests.
  * - The user index is read-modify-write too: parallel writes of two sessions of one user
- *   can lose an index entry, and `revokeSessions` then misses that session. The index is
+ *   can lose an index entry, and `revokeUserSessions` then misses that session. The index is
  *   pruned of ended entries on every change (and an entry is checked against its record
  *   before it is dropped), so it stays bounded by the user's live sessions.
  * - On an eventually consistent KV (Cloudflare KV), a revocation may take the KV's
@@ -203,6 +203,26 @@ function keySegment(value: string): string {
   return `x:${encodeBase64url(sha256(utf8.encode(value)))}`;
 }
 
+/** What an item holds, as the store contract gives it. */
+function recordOf(item: Item): StoredRecord {
+  return {
+    createdAt: item.c,
+    lastSeenAt: item.s,
+    userTag: item.u,
+    data: toMap(item.d),
+    flash: toMap(item.f),
+  };
+}
+
+/** JSON.parse that gives undefined for text that is not JSON. */
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The store behind {@link unstorageStore}. */
 class UnstorageStore implements SessionStore {
   readonly kind = 'unstorage';
@@ -218,20 +238,15 @@ class UnstorageStore implements SessionStore {
 
   async get(id: string): Promise<StoredRecord | undefined> {
     const item = await this.#read(id, Date.now());
-    if (item === undefined) return undefined;
-    return {
-      createdAt: item.c,
-      lastSeenAt: item.s,
-      userTag: item.u,
-      data: toMap(item.d),
-      flash: toMap(item.f),
-    };
+    return item === undefined ? undefined : recordOf(item);
   }
 
   async write(id: string, change: StoreChange): Promise<boolean> {
     const now = Date.now();
     const old = await this.#read(id, now);
-    if (old === undefined && change.mode === 'update') return false;
+    if (old === undefined && (change.mode === 'update' || (await this.#markerOf(id, now)))) {
+      return false;
+    }
     const item: Item = {
       c: old?.c ?? change.createdAt,
       s: change.lastSeenAt,
@@ -282,13 +297,44 @@ class UnstorageStore implements SessionStore {
     return undefined;
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string): Promise<boolean | string> {
     const now = Date.now();
     // Read even when ended: the item still names the index to leave.
     const item = decodeItem(await this.#storage.getItem(this.#recordKey(id)));
-    if (item === undefined) return false;
+    if (item === undefined) {
+      const movedTo = await this.#markerOf(id, now);
+      if (movedTo === undefined) return false;
+      await this.#storage.removeItem(this.#markerKey(id));
+      return movedTo;
+    }
     await this.#remove(id, item.u, now);
     return item.e > now;
+  }
+
+  async markMoved(id: string, to: string, until: number): Promise<StoredRecord | undefined> {
+    const now = Date.now();
+    const item = await this.#read(id, now);
+    if (item === undefined) return undefined;
+    // The marker first: a failure in between then leaves the record, not a gap.
+    await this.#storage.setItem(this.#markerKey(id), JSON.stringify({ t: to, e: until }), {
+      ttl: ttlSeconds(until, now),
+    });
+    await this.#remove(id, item.u, now);
+    return recordOf(item);
+  }
+
+  /** Where the session of `id` moved, while its marker holds. */
+  async #markerOf(id: string, now: number): Promise<string | undefined> {
+    const raw: unknown = await this.#storage.getItem(this.#markerKey(id));
+    const marker = (typeof raw === 'string' ? safeParse(raw) : raw) as
+      { t?: unknown; e?: unknown } | null | undefined;
+    if (typeof marker !== 'object' || marker === null) return undefined;
+    const { t, e } = marker;
+    return typeof t === 'string' && typeof e === 'number' && e > now ? t : undefined;
+  }
+
+  #markerKey(id: string): string {
+    return `${this.#prefix}m${keySegment(id)}`;
   }
 
   async list(userTag: string, now: number): Promise<StoredSessionInfo[]> {

@@ -334,6 +334,7 @@ describe('the Devices page when the store fails, and over HTTPS', { timeout: TIM
           failing(() => inner.store.touch(id, lastSeenAt, expiresAt)),
         takeFlash: (id, key) => failing(() => inner.store.takeFlash(id, key)),
         delete: (id) => failing(() => inner.store.delete(id)),
+        markMoved: (id, to, until) => failing(() => inner.store.markMoved(id, to, until)),
         list: (tag, now) => failing(() => inner.store.list(tag, now)),
         deleteUser: (tag, except) => failing(() => inner.store.deleteUser(tag, except)),
       },

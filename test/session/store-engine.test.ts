@@ -47,6 +47,7 @@ const METHODS: readonly Method[] = [
   'touch',
   'takeFlash',
   'delete',
+  'markMoved',
   'list',
   'deleteUser',
 ];
@@ -334,6 +335,78 @@ describe('store mode in the engine', () => {
     await expectCode(engine.unsealSession(config, token), 'ERR_SESSION_REVOKED');
   });
 
+  it('a clear in a request that brought no cookie costs no store call', async () => {
+    const { engine, config, total } = setup();
+    const request = fakeRequest();
+    await engine.useSession(request.request, config);
+    await engine.clearSession(request.request, config);
+    expect(total()).toBe(0);
+  });
+
+  it('a userKey that gives something other than a user key fails the write, naming the rule', async () => {
+    const { engine, config } = setup({ userKey: (data: { user?: unknown }) => data.user });
+    const request = fakeRequest();
+    const error = await engine
+      .updateSession(request.request, config, { user: { id: 1 } })
+      .catch((caught: unknown) => caught);
+    expect(isSessionError(error, 'ERR_CONFIG_INVALID')).toBe(true);
+    expect((error as Error).message).toMatch(/userKey must give/);
+  });
+
+  it('a reference sealed without a purpose is refused, whatever acceptUnboundTokens says', async () => {
+    const { engine, config, rejections } = setup();
+    const unbound = await iron.seal(
+      { ref: 'someone-elses-id', createdAt: Date.now(), stored: true },
+      PASSWORD,
+      { ttl: 60_000 },
+    );
+    const request = fakeRequest(`h3=${unbound}`);
+    expect((await engine.getSession(request.request, config)).id).not.toBe('someone-elses-id');
+    expect(rejections.map((r) => r.error.code)).toEqual(['ERR_PURPOSE_MISSING']);
+  });
+
+  it('revokeSession with userKey revokes only a session of that user', async () => {
+    const { engine, config } = setup();
+    const request = fakeRequest();
+    const session = await engine.updateSession(request.request, config, { user: 'dee' });
+    expect(await engine.revokeSession(config, session.id, { userKey: 'eve' })).toBe(false);
+    expect(await engine.listSessions(config, 'dee')).toHaveLength(1);
+    expect(await engine.revokeSession(config, session.id, { userKey: 'dee' })).toBe(true);
+    expect(await engine.listSessions(config, 'dee')).toEqual([]);
+    expect(await engine.revokeSession(config, session.id)).toBe(false);
+  });
+
+  it('a sign-out with the id from before a move follows the move marker to the session', async () => {
+    const { engine, config } = setup();
+    const first = fakeRequest();
+    const before = await engine.updateSession(first.request, config, { user: 'fay' });
+    const beforeId = before.id;
+    const moving = fakeRequest(cookieOf(first.setCookies()));
+    const after = await engine.regenerateSession(moving.request, config);
+    expect(after.id).not.toBe(beforeId);
+    expect(await engine.revokeSession(config, beforeId)).toBe(true);
+    expect(await engine.listSessions(config, 'fay')).toEqual([]);
+  });
+
+  it('a header token sealed before the first write is refused once its user session is revoked', async () => {
+    const { engine, config, rejections } = setup();
+    const request = fakeRequest();
+    await engine.useSession(request.request, config);
+    const signIn = fakeRequest(cookieOf(request.setCookies()));
+    const session = await engine.updateSession(signIn.request, config, { user: 'gil' });
+    const token = await engine.sealSession(signIn.request, config);
+    await engine.revokeUserSessions(config, 'gil');
+    const headerRequest = createRequestContext({
+      getRequestHeader: (name) => (name === 'x-h3-session' ? token : undefined),
+      setCookie: () => undefined,
+      headersSent: () => false,
+    });
+    const read = await engine.getSession(headerRequest, config);
+    expect(read.id).not.toBe(session.id);
+    expect(read.data).toEqual({});
+    expect(rejections.at(-1)?.error.code).toBe('ERR_SESSION_REVOKED');
+  });
+
   it('refuses configurations that break the store rules', async () => {
     const store = memoryStore();
     const cases: [Partial<SessionConfig>, RegExp][] = [
@@ -341,6 +414,7 @@ describe('store mode in the engine', () => {
       [{ store: undefined, userKey: (d: { user?: string }) => d.user }, /userKey needs a store/],
       [{ store: { kind: 'x' } as unknown as SessionStore }, /store must have the methods/],
       [{ store: storeWith(store, {}, { timeout: -1 }) }, /store.timeout/],
+      [{ store: storeWith(store, {}, { timeout: 2 ** 31 }) }, /store.timeout/],
       [{ store, userKey: 'user' as unknown as () => string }, /userKey must be a function/],
     ];
     for (const [extra, message] of cases) {
@@ -353,6 +427,9 @@ describe('store mode in the engine', () => {
     await expectCode(engine.listSessions({ password: PASSWORD }, 'x'), 'ERR_CONFIG_INVALID');
     const { config } = setup();
     await expectCode(engine.listSessions(config, ''), 'ERR_CONFIG_INVALID');
+    const { config: noUserKey } = setup({ userKey: undefined });
+    await expectCode(engine.listSessions(noUserKey, 'x'), 'ERR_CONFIG_INVALID');
+    await expectCode(engine.revokeUserSessions(noUserKey, 'x'), 'ERR_CONFIG_INVALID');
     await expectCode(engine.revokeSession(config, ''), 'ERR_CONFIG_INVALID');
   });
 });

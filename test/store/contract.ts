@@ -58,7 +58,7 @@ const TRICKY_FLASH: Readonly<Record<string, string>> = Object.fromEntries([
 ]);
 
 /** A change with sensible defaults: a `create` that lives an hour from `at`. */
-function change(at: number, overrides: Partial<StoreChange> = {}): StoreChange {
+export function change(at: number, overrides: Partial<StoreChange> = {}): StoreChange {
   return {
     mode: 'create',
     createdAt: at,
@@ -507,6 +507,35 @@ export function describeStoreContract(
       expect(await s().get(current)).toBeUndefined();
       expect(await listedIds(s(), user, now)).toEqual([]);
       expect(await s().deleteUser(user, [])).toBe(0);
+    });
+
+    it('markMoved leaves a marker: no record to read or write, and delete names where it went', async () => {
+      const now = Date.now();
+      const user = freshUser();
+      const from = freshId(user);
+      const to = freshId(user);
+      await s().write(from, change(now, { userTag: user, set: { a: '1' } }));
+      const ended = await s().markMoved(from, to, now + 60_000);
+      expect(ended?.data).toEqual({ a: '1' });
+      expect(await s().get(from)).toBeUndefined();
+      expect(await listedIds(s(), user, now)).toEqual([]);
+      // Neither an update nor a create brings the old id back.
+      expect(await s().write(from, change(now, { mode: 'update', userTag: user }))).toBe(false);
+      expect(await s().write(from, change(now, { userTag: user }))).toBe(false);
+      expect(await s().touch(from, now, now + 60_000)).toBe(false);
+      expect(await s().markMoved(from, to, now + 60_000)).toBeUndefined();
+      await expect(s().delete(from)).resolves.toBe(to);
+      await expect(s().delete(from)).resolves.toBe(false);
+    });
+
+    it('markMoved of a missing or ended record changes nothing and gives undefined', async () => {
+      const now = Date.now();
+      const missing = freshId();
+      expect(await s().markMoved(missing, freshId(), now + 60_000)).toBeUndefined();
+      await expect(s().delete(missing)).resolves.toBe(false);
+      const ended = freshId();
+      await s().write(ended, change(now - 2 * HOUR, { expiresAt: now - 1 }));
+      expect(await s().markMoved(ended, freshId(), now + 60_000)).toBeUndefined();
     });
 
     it('deleteUser of a user with no sessions deletes nothing', async () => {

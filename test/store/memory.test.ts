@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { isSessionError } from '../../src/errors.js';
 import { memoryStore, memoryStoreStats, type MemoryStoreStats } from '../../src/store/memory.js';
 import { storeSessionId, userTagOf } from '../../src/store/session-id.js';
-import type { SessionStore, StoreChange } from '../../src/store/store.js';
-import { describeStoreContract } from './contract.js';
+import type { SessionStore } from '../../src/store/store.js';
+import { change, describeStoreContract } from './contract.js';
 
 describeStoreContract('memoryStore', () =>
   Promise.resolve({ store: memoryStore(), close: () => Promise.resolve() }),
@@ -22,21 +22,6 @@ describeStoreContract('memoryStore with a small max', () =>
 
 const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
-
-function change(at: number, overrides: Partial<StoreChange> = {}): StoreChange {
-  return {
-    mode: 'create',
-    createdAt: at,
-    lastSeenAt: at,
-    expiresAt: at + HOUR,
-    userTag: undefined,
-    set: {},
-    unset: [],
-    flashSet: {},
-    flashUnset: [],
-    ...overrides,
-  };
-}
 
 /** A memory store on a clock the test moves. */
 function clocked(max?: number): { store: SessionStore; clock: { now: number } } {

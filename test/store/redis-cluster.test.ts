@@ -11,8 +11,8 @@ import { createClient, createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../../src/store/redis.js';
 import { storeSessionId, userTagOf } from '../../src/store/session-id.js';
-import type { SessionStore, StoreChange } from '../../src/store/store.js';
-import { describeStoreContract } from './contract.js';
+import type { SessionStore } from '../../src/store/store.js';
+import { change, describeStoreContract } from './contract.js';
 import { startCluster, type RedisTestCluster } from './redis-servers.js';
 
 const HOUR = 3_600_000;
@@ -69,21 +69,6 @@ function freshUser(): string {
 
 function freshId(userTag?: string): string {
   return storeSessionId(userTag, randomUUID());
-}
-
-function change(at: number, overrides: Partial<StoreChange> = {}): StoreChange {
-  return {
-    mode: 'create',
-    createdAt: at,
-    lastSeenAt: at,
-    expiresAt: at + HOUR,
-    userTag: undefined,
-    set: {},
-    unset: [],
-    flashSet: {},
-    flashUnset: [],
-    ...overrides,
-  };
 }
 
 describeStoreContract('redisStore, node-redis cluster of 3 masters', async () => {

@@ -15,8 +15,8 @@ import { isSessionError } from '../../src/errors.js';
 import { redisStore, type RedisClient } from '../../src/store/redis.js';
 import { SCRIPTS } from '../../src/store/redis-scripts.js';
 import { storeSessionId, userTagOf } from '../../src/store/session-id.js';
-import type { SessionStore, StoreChange } from '../../src/store/store.js';
-import { describeStoreContract } from './contract.js';
+import type { SessionStore } from '../../src/store/store.js';
+import { change, describeStoreContract } from './contract.js';
 import { startRedis, type RedisServer } from './redis-servers.js';
 
 const SHARED_URL = 'redis://127.0.0.1:6379';
@@ -35,21 +35,6 @@ function freshUser(): string {
 
 function freshId(userTag?: string): string {
   return storeSessionId(userTag, randomUUID());
-}
-
-function change(at: number, overrides: Partial<StoreChange> = {}): StoreChange {
-  return {
-    mode: 'create',
-    createdAt: at,
-    lastSeenAt: at,
-    expiresAt: at + HOUR,
-    userTag: undefined,
-    set: {},
-    unset: [],
-    flashSet: {},
-    flashUnset: [],
-    ...overrides,
-  };
 }
 
 async function nodeRedisOn(url: string): Promise<NodeRedis> {

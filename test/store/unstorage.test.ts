@@ -14,9 +14,9 @@ import fsDriver from 'unstorage/drivers/fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isSessionError } from '../../src/errors.js';
 import { storeSessionId, userTagOf } from '../../src/store/session-id.js';
-import type { SessionStore, StoreChange } from '../../src/store/store.js';
+import type { SessionStore } from '../../src/store/store.js';
 import { unstorageStore, type UnstorageLike } from '../../src/store/unstorage.js';
-import { describeStoreContract } from './contract.js';
+import { change, describeStoreContract } from './contract.js';
 
 describeStoreContract(
   'unstorageStore on the memory driver',
@@ -72,21 +72,6 @@ describeStoreContract(
 );
 
 const HOUR = 3_600_000;
-
-function change(at: number, overrides: Partial<StoreChange> = {}): StoreChange {
-  return {
-    mode: 'create',
-    createdAt: at,
-    lastSeenAt: at,
-    expiresAt: at + HOUR,
-    userTag: undefined,
-    set: {},
-    unset: [],
-    flashSet: {},
-    flashUnset: [],
-    ...overrides,
-  };
-}
 
 /** Ids unstorage would mangle or refuse if used as keys as they are. */
 const ODD_IDS = [

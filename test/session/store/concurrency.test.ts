@@ -409,7 +409,7 @@ describe.each(storeKinds)('store concurrency: $name', (kind) => {
       expect(await kit!.store.get(anonymousId)).toBeUndefined();
     });
 
-    it('a sign-in racing a change of another key keeps both changes', async () => {
+    it('a sign-in takes only what it saw: a key another request added meanwhile stays behind', async () => {
       const user = aUser();
       const { browser } = await storedSession({ visits: 1 });
       const cart = await held(one, browser, '/slow-update?patch={"cart":1}');
@@ -418,11 +418,38 @@ describe.each(storeKinds)('store concurrency: $name', (kind) => {
       expect((await cart.response).status).toBe(200);
       signIn.release();
       browser.take(await signIn.response);
+      // A change of privilege carries nothing into the new session that it did not see.
       expect(bodyOf(await visit(one, browser, '/read')).data).toEqual({
         visits: 1,
-        cart: 1,
         userId: user,
       });
+    });
+
+    it('a regenerate racing a change of another key keeps both changes', async () => {
+      const user = aUser();
+      const laptop = await signedIn(user);
+      const tab = laptop.browser.copy();
+      const cart = await held(one, tab, '/slow-update?patch={"cart":1}');
+      const regenerate = await held(one, laptop.browser, '/slow-regenerate');
+      cart.release();
+      expect((await cart.response).status).toBe(200);
+      regenerate.release();
+      laptop.browser.take(await regenerate.response);
+      expect(bodyOf(await visit(one, laptop.browser, '/read')).data).toEqual({
+        userId: user,
+        cart: 1,
+      });
+    });
+
+    it('a sign-out sent with the cookie from before a regenerate still ends the moved session', async () => {
+      const user = aUser();
+      const laptop = await signedIn(user);
+      const before = laptop.browser.copy();
+      // The regenerate answers first; the sign-out was sent with the old cookie meanwhile.
+      expect((await visit(one, laptop.browser, '/regenerate')).status).toBe(200);
+      expect((await visit(one, before, '/logout')).status).toBe(200);
+      expect(await listSessions(one.config, user)).toEqual([]);
+      expect(bodyOf(await visit(one, laptop.browser, '/read')).data).toEqual({});
     });
 
     it('two parallel requests changing the same key: the last write wins', async () => {

@@ -15,7 +15,7 @@ import type {
 } from '../../../src/index.js';
 
 export type StoreMethod =
-  'get' | 'write' | 'touch' | 'takeFlash' | 'delete' | 'list' | 'deleteUser';
+  'get' | 'write' | 'touch' | 'takeFlash' | 'delete' | 'markMoved' | 'list' | 'deleteUser';
 
 export const STORE_METHODS: readonly StoreMethod[] = [
   'get',
@@ -23,6 +23,7 @@ export const STORE_METHODS: readonly StoreMethod[] = [
   'touch',
   'takeFlash',
   'delete',
+  'markMoved',
   'list',
   'deleteUser',
 ];
@@ -99,8 +100,12 @@ export class ProbeStore implements SessionStore {
     return this.#run({ method: 'takeFlash', key: id }, () => this.inner.takeFlash(id, key));
   }
 
-  delete(id: string): Promise<boolean> {
+  delete(id: string): Promise<boolean | string> {
     return this.#run({ method: 'delete', key: id }, () => this.inner.delete(id));
+  }
+
+  markMoved(id: string, to: string, until: number): Promise<StoredRecord | undefined> {
+    return this.#run({ method: 'markMoved', key: id }, () => this.inner.markMoved(id, to, until));
   }
 
   list(userTag: string, now: number): Promise<StoredSessionInfo[]> {
