@@ -345,10 +345,9 @@ function deviceRoutes({ configFor, authConfigFor, authCookieName, storeDescripti
           return redirect('/devices?signed-out');
         }
         // Another device: the id comes from the client, so only one of this user's own
-        // sessions may be revoked; one already gone is no error.
-        const sessions = await listSessions(config, user);
-        if (!sessions.some((info) => info.id === id)) return redirect('/devices?gone');
-        await revokeSession(config, id);
+        // sessions may be revoked (`userKey`); one already gone is no error.
+        const revoked = id !== '' && (await revokeSession(config, id, { userKey: user }));
+        if (!revoked) return redirect('/devices?gone');
         return redirect('/devices?revoked');
       },
     },
