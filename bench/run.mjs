@@ -27,3 +27,13 @@ for (const script of [
     process.exit(status ?? 1);
   }
 }
+
+// Store mode (bench/store.mjs): sealed-session over Redis against express-session +
+// connect-redis, and memoryStore's heap per session. Needs the Redis at 127.0.0.1:6379;
+// its figures go to the terminal and bench/results/NOTES.md, not to the chart.
+console.log('\n=== store.mjs ===');
+const store = spawnSync(process.execPath, [here('store.mjs')], { stdio: 'inherit' });
+if (store.status !== 0) {
+  console.error(`store.mjs failed with status ${store.status}`);
+  process.exit(store.status ?? 1);
+}
