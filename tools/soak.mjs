@@ -1,44 +1,67 @@
 /**
- * Soak: mixed session traffic against the server of tools/reliability-server.mjs (the node
- * adapter and useSession, in a process of its own) for a long time, watching for what only
- * time shows: a heap that keeps growing, file descriptors that leak, responses that start
- * failing. Cookie mode only: the store mode (sessions in Redis) does not exist yet, and
- * this script will gain it when it does.
+ * Soak: mixed session traffic against two servers, each in a process of its own, for a long
+ * time, watching for what only time shows: a heap that keeps growing, file descriptors that
+ * leak, responses that start failing, and (store mode) a store that goes away and comes back.
  *
- *   npm run soak                       one hour (the default)
+ * - **cookie mode**: tools/reliability-server.mjs (the node adapter and useSession, the
+ *   session sealed whole into its cookie).
+ * - **store mode**: the same routes with the session in Redis (`redisStore` over node-redis
+ *   v5 with safe settings: no offline queue, a connect timeout, a capped reconnect backoff,
+ *   an error listener), served by this script itself (`--serve store`, in a child process),
+ *   on a `redis-server` the script starts on 127.0.0.1. In the middle of the run, after the
+ *   warm-up, Redis is killed (SIGKILL), left down for --outage seconds, and started again on
+ *   the same port: it persists nothing, so every session that had a record is gone.
+ *
+ * The two modes run side by side over the whole run, each at half of --rate (--mode cookie
+ * or --mode store runs one, at the whole rate).
+ *
+ *   npm run soak                       one hour (the default), both modes
  *   node tools/soak.mjs 10m            any duration: 90, 90s, 10m, 1h
- *   node tools/soak.mjs 2m --report .tmp/soak.json --rate 300 --concurrency 16
+ *   node tools/soak.mjs 2m --report .tmp/soak.json --rate 300 --concurrency 16 --mode store
  *
- * Traffic: virtual users, each with its own cookie jar and a model of its session (id,
- * count, size), send reads, writes, rotations (regenerate), clears, chunked sessions (data
- * too large for one cookie, written as h3 2.x's chunked cookies, and back to small), and bad
- * cookies (random text, well-formed forgeries with fresh salts, a valid token with a
- * tampered MAC, a truncated token, a chunked cookie missing a chunk), some of these on a
- * fresh connection closed after the response. Every response is checked against the model:
- * a bad cookie must give a 200 with a fresh session (the expected refusal), never an error.
- * The pace is held to --rate requests per second so the machine stays usable (three times
- * that in the warm-up, --warmup-rate).
+ * Traffic, per mode: virtual users, each with its own cookie jar and a model of its session
+ * (id, count, size), send reads, writes, rotations (regenerate), clears, large sessions (in
+ * cookie mode too large for one cookie, written as h3 2.x's chunked cookies; in store mode a
+ * large record behind a small cookie), and bad cookies (random text, well-formed forgeries
+ * with fresh salts, a valid token with a tampered MAC, a truncated token, a chunked cookie
+ * missing a chunk), some of these on a fresh connection closed after the response. Every
+ * response is checked against the model: a bad cookie must give a 200 with a fresh session
+ * (the expected refusal), never an error. The pace is held to --rate requests per second so
+ * the machine stays usable (three times that in the warm-up, --warmup-rate).
  *
- * Samples, every --interval seconds: new requests wait, those in flight finish, then the
+ * The Redis outage, in store mode: from the kill until the service is seen to work again,
+ * a request that needs the store must be answered 503 (never 500), with no Set-Cookie when
+ * it carried a session cookie (a store that is down neither signs anyone out nor in); a
+ * request that needs no store (a bad cookie, no cookie) may still get its 200 and fresh
+ * session. Once Redis is back, the server must reconnect by itself (within 10 s), and from
+ * then on there must be no 503 at all. A user whose record Redis lost gets, on its first
+ * request after the restart, a fresh session and one refusal (`ERR_SESSION_REVOKED`), the
+ * model accepting either; before the kill there must be no such refusal.
+ *
+ * Samples, every --interval seconds: new requests wait, those in flight finish, then each
  * server collects garbage (twice) and reports heapUsed and its open connections over IPC,
  * and its open file descriptors are counted in /proc/<pid>/fd.
  *
- * Passes when, after the warm-up (--warmup, default a fifth of the run, at most 5 minutes):
- * heapUsed grew under 5% (median of the last quarter of the samples over the first's),
- * descriptors other than connections did not grow, and there was no error response, no
- * wrong answer, no client error, no handler error, and exactly one refusal (onInvalidToken)
- * per bad cookie sent. Exit code 0 on a pass, 1 on a failure; --report writes the figures
- * as JSON. --snapshots DIR writes the server's heap snapshots at the end of the warm-up and
- * of the run (warm-up.heapsnapshot, end.heapsnapshot), to see what grew.
+ * Passes when, for each mode, after the warm-up (--warmup, default a fifth of the run, at
+ * most 5 minutes): heapUsed grew under 5% (median of the last quarter of the samples over the
+ * first's), descriptors other than connections did not grow, and there was no error
+ * response (but the outage's 503s), no wrong answer, no client error, no handler error, and
+ * exactly one refusal (onInvalidToken) per bad cookie sent (plus, in store mode, the
+ * restart's revocations); in store mode, also the outage's rules above, no more session
+ * records left in Redis than users, and no key in Redis without an expiry. Exit code 0 on a pass, 1 on a failure; --report writes the
+ * figures as JSON. --snapshots DIR writes the servers' heap snapshots at the end of the
+ * warm-up and of the run (<mode>-warm-up.heapsnapshot, <mode>-end.heapsnapshot).
  */
-import { fork } from 'node:child_process';
+import { execFile, fork, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, createServer, request } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { getHeapCodeStatistics, writeHeapSnapshot } from 'node:v8';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -54,6 +77,12 @@ const { values, positionals } = parseArgs({
     report: { type: 'string' },
     snapshots: { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    mode: { type: 'string', default: 'both' },
+    outage: { type: 'string', default: '3' },
+    // The store-mode server (this script in a child process): not for the command line.
+    serve: { type: 'string' },
+    'redis-url': { type: 'string' },
+    'max-seconds': { type: 'string', default: '7200' },
   },
 });
 
@@ -69,79 +98,281 @@ function seconds(text) {
   return Number(match[1]) * unit;
 }
 
-const DURATION = seconds(values.duration ?? positionals[0] ?? '1h');
-const RATE = Number(values.rate);
-/**
- * The warm-up runs faster (three times the rate by default): V8 keeps compiling and
- * optimizing for a while as rarer paths turn hot, which adds to heapUsed in steps that
- * decay with the request count, not with time. Spending the warm-up's requests faster
- * leaves less of that creep to the measured part, where only a leak keeps growing.
- */
-const WARMUP_RATE = Number(values['warmup-rate'] ?? RATE * 3);
-const CONCURRENCY = Number(values.concurrency);
-const WARMUP =
-  values.warmup === undefined ? Math.min(300, Math.max(10, DURATION / 5)) : seconds(values.warmup);
-const INTERVAL =
-  values.interval === undefined
-    ? Math.min(30, Math.max(2, DURATION / 30))
-    : seconds(values.interval);
-/** Heap growth after the warm-up that fails the run. */
-const HEAP_GROWTH_LIMIT = 0.05;
-/** Longest wait for one response: a server that stops answering fails the run, not hangs it. */
-const REQUEST_TIMEOUT_MS = 10_000;
 const NAME = 'h3';
-const log = values.quiet ? () => {} : console.log;
+const PASSWORD = 'reliability_password_of_at_least_32_characters';
 
-if (!(
-  DURATION > 0 &&
-  RATE > 0 &&
-  WARMUP_RATE > 0 &&
-  CONCURRENCY > 0 &&
-  WARMUP < DURATION &&
-  INTERVAL > 0
-)) {
-  throw new Error(
-    'need a positive duration, rate, concurrency and interval, and warm-up < duration',
-  );
+// =======================================================================================
+// The store-mode server (`--serve store`): the routes of tools/reliability-server.mjs with
+// the session in Redis.
+
+/**
+ * @typedef {typeof import('sealed-session') & typeof import('sealed-session/node') &
+ *   typeof import('sealed-session/redis')} StoreLibrary
+ */
+
+/**
+ * The library: the repository's sources bundled with esbuild (`src`, what the tests run;
+ * the tree's tsconfig maps `#crypto-backend` to the node backend), or the built package
+ * (`dist`).
+ *
+ * @param {string} kind - 'src' or 'dist'
+ * @returns {Promise<StoreLibrary>}
+ */
+async function loadStoreLibrary(kind) {
+  if (kind === 'dist') {
+    const main = await import('sealed-session');
+    const node = await import('sealed-session/node');
+    const redis = await import('sealed-session/redis');
+    return { ...main, ...node, ...redis };
+  }
+  if (kind !== 'src') throw new Error(`--library must be src or dist, not ${kind}`);
+  const { build } = await import('esbuild');
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const dir = mkdtempSync(join(os.tmpdir(), 'sealed-session-soak-store-'));
+  const outfile = join(dir, 'library.mjs');
+  try {
+    await build({
+      stdin: {
+        contents:
+          "export * from './src/index.ts';\nexport { toNodeListener } from './src/adapters/node.ts';\n" +
+          "export { redisStore } from './src/store/redis.ts';\n",
+        resolveDir: root,
+        loader: 'ts',
+      },
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'silent',
+    });
+    return /** @type {StoreLibrary} */ (await import(pathToFileURL(outfile).href));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
+ * Serves /read, /write, /regenerate, /clear and /big?size=N (see
+ * tools/reliability-server.mjs) with the sessions in Redis at --redis-url, answers the
+ * parent's IPC requests (`sample`, `snapshot`, `counters`), and never outlives the parent.
+ */
+async function serveStore() {
+  const library = await loadStoreLibrary(/** @type {string} */ (values.library));
+  const { createClient } = await import('redis');
+  const counters = {
+    requests: 0,
+    /** @type {Record<string, number>} */
+    routes: {},
+    /** onInvalidToken calls, by error code. @type {Record<string, number>} */
+    rejections: {},
+    /** Errors other than the store's unavailability (each a 500). */
+    handlerErrors: 0,
+    /** ERR_STORE_UNAVAILABLE: each a 503. */
+    unavailable: 0,
+    /** @type {string | undefined} */
+    firstError: undefined,
+    redis: { errors: 0, reconnecting: 0, ready: 0 },
+  };
+  // The settings a server should use: a command fails at once while the connection is down
+  // (no offline queue, so no request waits for a reconnect past the store's deadline), a
+  // connection attempt gives up after a second, reconnects back off up to a second, and an
+  // error is an event listened to, never an unhandled 'error' that ends the process.
+  const url = values['redis-url'];
+  if (url === undefined) throw new Error('--serve store needs --redis-url');
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 1000,
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000),
+    },
+  });
+  client.on('error', () => {
+    counters.redis.errors++;
+  });
+  client.on('reconnecting', () => {
+    counters.redis.reconnecting++;
+  });
+  client.on('ready', () => {
+    counters.redis.ready++;
+  });
+  await client.connect();
+
+  /** @type {import('sealed-session').SessionConfig} */
+  const config = {
+    password: PASSWORD,
+    name: NAME,
+    maxAge: 24 * 3600,
+    store: library.redisStore({
+      client,
+      prefix: `soak:${randomBytes(6).toString('hex')}:`,
+      timeout: 1000,
+    }),
+    onInvalidToken: ({ error }) => {
+      counters.rejections[error.code] = (counters.rejections[error.code] ?? 0) + 1;
+    },
+  };
+
+  /** @param {import('sealed-session').SessionManager} session */
+  const summary = (session) => {
+    const big = session.data['big'];
+    const count = session.data['count'];
+    return {
+      id: session.id ?? null,
+      count: typeof count === 'number' ? count : 0,
+      big: typeof big === 'string' ? big.length : 0,
+    };
+  };
+
+  let inFlight = 0;
+  const handler = library.eventHandler(async (event) => {
+    inFlight++;
+    try {
+      counters.requests++;
+      const url = new URL(event.path, 'http://localhost');
+      const route = url.pathname;
+      counters.routes[route] = (counters.routes[route] ?? 0) + 1;
+      const session = await library.useSession(event, config);
+      switch (route) {
+        case '/read':
+          break;
+        case '/write':
+          await session.update((data) => {
+            data['count'] = (typeof data['count'] === 'number' ? data['count'] : 0) + 1;
+          });
+          break;
+        case '/regenerate':
+          await session.regenerate();
+          break;
+        case '/clear':
+          await session.clear();
+          break;
+        case '/big':
+          await session.update({ big: 'b'.repeat(Number(url.searchParams.get('size') ?? '0')) });
+          break;
+        default:
+          event.status = 404;
+          return { error: 'not found' };
+      }
+      return summary(session);
+    } finally {
+      inFlight--;
+    }
+  });
+
+  const server = createServer(
+    library.toNodeListener(handler, {
+      onError: (error) => {
+        if (library.isSessionError(error, 'ERR_STORE_UNAVAILABLE')) {
+          counters.unavailable++;
+          return;
+        }
+        counters.handlerErrors++;
+        counters.firstError ??=
+          error instanceof Error ? (error.stack ?? error.message) : String(error);
+      },
+    }),
+  );
+  server.keepAliveTimeout = 120_000;
+  const gc = /** @type {(() => void) | undefined} */ (globalThis.gc);
+
+  /** @param {{ id: number, cmd: string, file?: string }} message */
+  async function answer(message) {
+    if (message.cmd === 'counters') {
+      // At once, without waiting for the requests in flight: a mark in the run.
+      return { id: message.id, counters: structuredClone(counters) };
+    }
+    for (let waited = 0; inFlight > 0 && waited < 5_000; waited += 5) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    if (message.cmd === 'snapshot') {
+      gc?.();
+      return { id: message.id, file: writeHeapSnapshot(message.file) };
+    }
+    if (message.cmd !== 'sample') return { id: message.id, error: `unknown ${message.cmd}` };
+    if (gc === undefined) return { id: message.id, error: 'start the server with --expose-gc' };
+    gc();
+    gc();
+    const memory = process.memoryUsage();
+    const code = getHeapCodeStatistics();
+    const connections = await new Promise((resolve) => {
+      server.getConnections((error, count) => resolve(error ? -1 : count));
+    });
+    const cpu = process.cpuUsage();
+    return {
+      id: message.id,
+      heapUsed: memory.heapUsed,
+      heapTotal: memory.heapTotal,
+      codeAndMetadata: code.code_and_metadata_size + code.bytecode_and_metadata_size,
+      external: memory.external,
+      rss: memory.rss,
+      connections,
+      inFlight,
+      cpuMicros: cpu.user + cpu.system,
+      counters: structuredClone(counters),
+    };
+  }
+
+  process.on('message', (message) => {
+    void answer(/** @type {{ id: number, cmd: string, file?: string }} */ (message)).then((reply) =>
+      process.send?.(reply),
+    );
+  });
+  process.on('disconnect', () => process.exit(0));
+  setTimeout(() => process.exit(3), Number(values['max-seconds']) * 1000).unref();
+  server.listen(0, '127.0.0.1', () => {
+    const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+    process.send?.({ ready: true, port });
+  });
+}
+
+// =======================================================================================
+// The soak.
+
+/**
+ * @typedef {'cookie' | 'store'} Mode
  * @typedef {{ heapUsed: number, codeAndMetadata: number, heapTotal: number, external: number,
  *   rss: number, connections: number, inFlight: number, cpuMicros: number,
  *   counters: ServerCounters }} ServerSample
  * @typedef {{ requests: number, routes: Record<string, number>,
- *   rejections: Record<string, number>, emptyWithCookie: number, handlerErrors: number,
- *   firstError?: string }} ServerCounters
+ *   rejections: Record<string, number>, handlerErrors: number, unavailable?: number,
+ *   firstError?: string, redis?: { errors: number, reconnecting: number, ready: number }
+ *   }} ServerCounters
  * @typedef {{ t: number, requests: number, heapUsed: number, codeAndMetadata: number,
  *   heapTotal: number, external: number, rss: number, fds: number, connections: number,
  *   errors: number }} Sample - `errors`: error responses, wrong answers and client errors
  *   so far
- * @typedef {{ status: number, cookies: string[], body: string }} Reply
+ * @typedef {{ status: number, cookies: string[], body: string, start: number, end: number }}
+ *   Reply - `start`, `end`: performance.now() when the request went out and the response
+ *   ended
+ * @typedef {{ port: number, pid: number, sample: () => Promise<ServerSample>,
+ *   counters: () => Promise<ServerCounters>, snapshot: (file: string) => Promise<void>,
+ *   stop: () => Promise<void> }} ServerHandle
+ * @typedef {{ port: number, url: string, kill: () => Promise<void>,
+ *   restart: () => Promise<void>, stop: () => Promise<void>,
+ *   cli: (args: string[]) => Promise<string> }} RedisHandle
+ * @typedef {{ id: string | null, count: number, big: number }} Model
+ * @typedef {{ jar: Map<string, string>, model: Model, mayBeRevoked: boolean }} User
+ * @typedef {{ killAt?: number, restartedAt?: number, recoveredAt?: number,
+ *   revokedBeforeKill?: number, spans: Array<[number, number]>, cookiesOn503: number,
+ *   newSessionCookiesOn503: number, revocationsSeen: number }} Outage - times are
+ *   performance.now()
  */
-
-// ---------------------------------------------------------------------------------------
-// The server, in its own process.
 
 /**
- * Starts tools/reliability-server.mjs with --expose-gc.
+ * A server under test: `script` forked with --expose-gc and an IPC channel, which answers
+ * `{ ready, port }` once it listens.
  *
- * @returns {Promise<{ port: number, pid: number, sample: () => Promise<ServerSample>,
- *   snapshot: (file: string) => Promise<void>, stop: () => Promise<void> }>}
+ * @param {string} script
+ * @param {string[]} args
+ * @returns {Promise<ServerHandle>}
  */
-async function startServer() {
-  const script = fileURLToPath(new URL('./reliability-server.mjs', import.meta.url));
-  const child = fork(
-    script,
-    [
-      '--library',
-      /** @type {string} */ (values.library),
-      '--iterations',
-      /** @type {string} */ (values.iterations),
-      '--max-seconds',
-      String(Math.ceil(DURATION + 600)),
-    ],
-    { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-  );
+async function startServer(script, args) {
+  const child = fork(script, args, {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   /** @type {Map<number, (reply: Record<string, unknown>) => void>} */
   const pending = new Map();
   let nextId = 1;
@@ -181,9 +412,9 @@ async function startServer() {
     });
   return {
     port: /** @type {number} */ (port),
-    // A child that answered is running, so it has a pid.
     pid: /** @type {number} */ (child.pid),
     sample: async () => /** @type {ServerSample} */ (/** @type {unknown} */ (await ask('sample'))),
+    counters: async () => /** @type {ServerCounters} */ ((await ask('counters'))['counters']),
     snapshot: async (file) => {
       await ask('snapshot', { file });
     },
@@ -192,66 +423,126 @@ async function startServer() {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.removeAllListeners('exit');
         child.once('exit', () => resolve());
-        // Losing the IPC channel ends the server; the kill is for a server that hangs.
         child.disconnect();
         setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
       }),
   };
 }
 
-// ---------------------------------------------------------------------------------------
-// HTTP, cookies, and the checks.
+/** A port free on 127.0.0.1 when asked: random in 20000 to 55000, probed by listening on it. */
+async function freePort() {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + randomInt(35_000);
+    const free = await new Promise((resolve) => {
+      const probe = createNetServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port on 127.0.0.1 after 50 attempts');
+}
 
-const server = await startServer();
-const agent = new Agent({
-  keepAlive: true,
-  maxSockets: CONCURRENCY,
-  // Round-robin over the kept connections: none sits idle long enough to be closed, so the
-  // server's connection count (and its descriptors) stays put.
-  scheduling: 'fifo',
+/** Redis servers this process started, killed on exit whatever happens. */
+/** @type {Set<import('node:child_process').ChildProcess>} */
+const redisProcesses = new Set();
+process.once('exit', () => {
+  for (const child of redisProcesses) child.kill('SIGKILL');
 });
 
 /**
- * One GET on a kept connection, or on a fresh one closed after the response.
+ * A `redis-server` of the soak's own, as test/store/redis-servers.ts starts one: a free
+ * 127.0.0.1 port, nothing persisted, a temp dir; `kill` is a crash (SIGKILL), `restart`
+ * starts it again on the same port (empty: it persisted nothing).
  *
- * @param {string} path
- * @param {string} cookie - the Cookie header, '' for none
- * @param {boolean} fresh
- * @returns {Promise<Reply>}
+ * @returns {Promise<RedisHandle>}
  */
-function get(path, cookie, fresh = false) {
-  return new Promise((resolve, reject) => {
-    /** @type {Record<string, string>} */
-    const headers = {};
-    if (cookie !== '') headers['cookie'] = cookie;
-    if (fresh) headers['connection'] = 'close';
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: server.port,
-        path,
-        headers,
-        ...(fresh ? { agent: false } : { agent }),
-        timeout: REQUEST_TIMEOUT_MS,
-        // A chunked session's Set-Cookie lines can pass Node's 16 KB default (browsers take
-        // far more); the server's own limit on the Cookie header it reads stays the default.
-        maxHeaderSize: 64 * 1024,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => {
-          const cookies = res.headers['set-cookie'] ?? [];
-          resolve({ status: res.statusCode ?? 0, cookies, body });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no response within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
+async function startRedis() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(os.tmpdir(), 'sealed-session-soak-redis-'));
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+  ];
+  /** @returns {Promise<import('node:child_process').ChildProcess>} */
+  const launch = () =>
+    new Promise((resolve, reject) => {
+      const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      redisProcesses.add(child);
+      let output = '';
+      let settled = false;
+      /** @param {string} reason */
+      const failed = (reason) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        reject(new Error(`redis-server ${args.join(' ')}: ${reason}\n${output}`));
+      };
+      const timer = setTimeout(() => failed('not ready after 10 s'), 10_000);
+      child.stdout.on('data', (/** @type {Buffer} */ chunk) => {
+        output = (output + chunk.toString('utf8')).slice(-4000);
+        if (!settled && output.includes('Ready to accept connections')) {
+          settled = true;
+          clearTimeout(timer);
+          child.stdout.removeAllListeners('data');
+          child.stdout.resume();
+          resolve(child);
+        }
+      });
+      child.stderr.on('data', (/** @type {Buffer} */ chunk) => {
+        output = (output + chunk.toString('utf8')).slice(-4000);
+      });
+      child.once('error', (error) => failed(error.message));
+      child.once('exit', (code, signal) => {
+        redisProcesses.delete(child);
+        failed(`exited (${signal ?? String(code)})`);
+      });
+    });
+  /** @param {import('node:child_process').ChildProcess} child @param {NodeJS.Signals} signal */
+  const end = (child, signal) =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(undefined);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      });
+      child.kill(signal);
+    });
+  let child = await launch();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill: async () => {
+      await end(child, 'SIGKILL');
+    },
+    restart: async () => {
+      await end(child, 'SIGTERM');
+      child = await launch();
+    },
+    stop: async () => {
+      await end(child, 'SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+    cli: (cliArgs) =>
+      new Promise((resolve, reject) => {
+        execFile(
+          'redis-cli',
+          ['-h', '127.0.0.1', '-p', String(port), ...cliArgs],
+          { timeout: 10_000 },
+          (error, stdout) => (error ? reject(error) : resolve(stdout.trim())),
+        );
+      }),
+  };
 }
 
 /**
@@ -284,190 +575,326 @@ function chars(count) {
 }
 const salt = () => randomBytes(32).toString('hex');
 
-/** Totals over the run (the checks add to them). */
-const totals = {
-  requests: 0,
-  /** By operation. @type {Record<string, number>} */
-  operations: {},
-  /** Bad cookies sent: each must be refused once, with a 200 and a fresh session. */
-  bad: 0,
-  freshConnections: 0,
-  errorResponses: 0,
-  wrongAnswers: 0,
-  clientErrors: 0,
-  /** The first few failures, for the report. @type {string[]} */
-  failures: [],
-  /** Latency histogram: counts per millisecond, the last bucket for anything slower. */
-  latency: new Uint32Array(10_001),
-};
-
-/** @param {string} what */
-function fail(what) {
-  if (totals.failures.length < 20) totals.failures.push(what);
-}
+/** What a fresh session answers: no id yet known, no data. @type {Model} */
+const FRESH = Object.freeze({ id: null, count: 0, big: 0 });
 
 /**
- * @typedef {{ id: string | null, count: number, big: number }} Model
- * @typedef {{ jar: Map<string, string>, model: Model }} User
+ * One mode's server, its clients and its figures.
  */
-
-/**
- * Parses a reply's `{ id, count, big }`; undefined (and counted) unless it is a 200 with it.
- *
- * @param {string} what
- * @param {Reply} reply
- * @returns {Model | undefined}
- */
-function answerOf(what, reply) {
-  if (reply.status !== 200) {
-    totals.errorResponses++;
-    fail(`${what}: status ${reply.status} ${reply.body.slice(0, 200)}`);
-    return undefined;
+class Target {
+  /**
+   * @param {Mode} mode
+   * @param {ServerHandle} server
+   * @param {number} concurrency
+   * @param {RedisHandle} [redis]
+   */
+  constructor(mode, server, concurrency, redis) {
+    this.mode = mode;
+    this.server = server;
+    this.redis = redis;
+    this.agent = new Agent({
+      keepAlive: true,
+      maxSockets: concurrency,
+      // Round-robin over the kept connections: none sits idle long enough to be closed, so
+      // the server's connection count (and its descriptors) stays put.
+      scheduling: 'fifo',
+    });
+    /** @type {User[]} */
+    this.users = Array.from({ length: concurrency }, () => ({
+      jar: new Map(),
+      model: { ...FRESH },
+      mayBeRevoked: false,
+    }));
+    this.nextSlot = performance.now();
+    this.inFlight = 0;
+    /** @type {Sample[]} */
+    this.samples = [];
+    /** @type {ServerSample | undefined} */
+    this.last = undefined;
+    /** @type {Outage | undefined} */
+    this.outage =
+      mode === 'store'
+        ? {
+            spans: [],
+            cookiesOn503: 0,
+            newSessionCookiesOn503: 0,
+            revocationsSeen: 0,
+          }
+        : undefined;
+    this.totals = {
+      requests: 0,
+      /** By operation. @type {Record<string, number>} */
+      operations: {},
+      /** Bad cookies sent: each must be refused once, with a 200 and a fresh session. */
+      bad: 0,
+      freshConnections: 0,
+      /** Responses neither 200 nor (store mode) 503. */
+      errorResponses: 0,
+      /** Store mode: 503s (the outage's; the verdict checks when each came). */
+      unavailable: 0,
+      wrongAnswers: 0,
+      clientErrors: 0,
+      /** The first few failures, for the report. @type {string[]} */
+      failures: [],
+      /** Latency histogram: counts per millisecond, the last bucket for anything slower. */
+      latency: new Uint32Array(10_001),
+    };
   }
-  try {
-    return /** @type {Model} */ (JSON.parse(reply.body));
-  } catch {
-    totals.wrongAnswers++;
-    fail(`${what}: body ${reply.body.slice(0, 200)}`);
-    return undefined;
+
+  /** @param {string} what */
+  fail(what) {
+    if (this.totals.failures.length < 20) this.totals.failures.push(what);
+  }
+
+  /**
+   * One GET on a kept connection, or on a fresh one closed after the response.
+   *
+   * @param {string} path
+   * @param {string} cookie - the Cookie header, '' for none
+   * @param {boolean} fresh
+   * @returns {Promise<Reply>}
+   */
+  get(path, cookie, fresh = false) {
+    return new Promise((resolve, reject) => {
+      /** @type {Record<string, string>} */
+      const headers = {};
+      if (cookie !== '') headers['cookie'] = cookie;
+      if (fresh) headers['connection'] = 'close';
+      const start = performance.now();
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: this.server.port,
+          path,
+          headers,
+          ...(fresh ? { agent: false } : { agent: this.agent }),
+          timeout: REQUEST_TIMEOUT_MS,
+          // A chunked session's Set-Cookie lines can pass Node's 16 KB default (browsers take
+          // far more); the server's own limit on the Cookie header it reads stays the default.
+          maxHeaderSize: 64 * 1024,
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => {
+            const cookies = res.headers['set-cookie'] ?? [];
+            resolve({ status: res.statusCode ?? 0, cookies, body, start, end: performance.now() });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new Error(`no response within ${REQUEST_TIMEOUT_MS} ms`)),
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /**
+   * Parses a reply's `{ id, count, big }`; undefined unless it is a 200 with it. A 503 in
+   * store mode is the outage's (the verdict checks when it came): it must set no cookie
+   * when the request carried the session's.
+   *
+   * @param {string} what
+   * @param {Reply} reply
+   * @param {boolean} sentSession - the request carried a session cookie
+   * @param {boolean} [needsStore] - false for a request a server answers without its store
+   * @returns {Model | undefined}
+   */
+  answerOf(what, reply, sentSession, needsStore = true) {
+    if (reply.status === 503 && this.outage !== undefined && needsStore) {
+      this.totals.unavailable++;
+      this.outage.spans.push([reply.start, reply.end]);
+      if (reply.cookies.length > 0) {
+        if (sentSession) {
+          this.outage.cookiesOn503++;
+          this.fail(`${what}: a 503 with Set-Cookie ${reply.cookies.join(' | ').slice(0, 200)}`);
+        } else {
+          // No session came with the request: the fresh one useSession started, whose
+          // store write then failed. A browser keeps it; nothing is deleted or replaced.
+          this.outage.newSessionCookiesOn503++;
+        }
+      }
+      return undefined;
+    }
+    if (reply.status !== 200) {
+      this.totals.errorResponses++;
+      this.fail(`${what}: status ${reply.status} ${reply.body.slice(0, 200)}`);
+      return undefined;
+    }
+    try {
+      return /** @type {Model} */ (JSON.parse(reply.body));
+    } catch {
+      this.totals.wrongAnswers++;
+      this.fail(`${what}: body ${reply.body.slice(0, 200)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Counts a wrong answer unless `ok`.
+   *
+   * @param {boolean} ok
+   * @param {string} what
+   * @param {Model} got
+   * @param {Partial<Model>} expected
+   */
+  check(ok, what, got, expected) {
+    if (ok) return;
+    this.totals.wrongAnswers++;
+    this.fail(`${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
   }
 }
 
 /**
- * Counts a wrong answer unless `ok`.
+ * An operation: its path for a user, whether an answer agrees with a model the session
+ * held, and what the user keeps afterwards.
  *
- * @param {boolean} ok
- * @param {string} what
- * @param {Model} got
- * @param {Partial<Model>} expected
+ * @typedef {{ path: (user: User) => string,
+ *   agrees: (got: Model, model: Model, reply: Reply, sentSession: boolean, user: User) => boolean,
+ *   after?: (user: User, got: Model, reply: Reply, target: Target) => void }} Operation
  */
-function check(ok, what, got, expected) {
-  if (ok) return;
-  totals.wrongAnswers++;
-  fail(`${what}: got ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
-}
+
+/** @type {Map<User, number>} the size a user's chunked operation asked for */
+const askedSize = new Map();
 
 /**
  * The operations, with weights (out of 100). Each sends one request and checks it against
  * the user's model, then updates jar and model as a browser and the server would.
  *
- * @type {Array<[name: string, weight: number, run: (user: User) => Promise<void>]>}
+ * @type {Array<[name: string, weight: number, run: Operation | 'bad']>}
  */
 const OPERATIONS = [
   [
     'read',
     43,
-    async (user) => {
-      const reply = await get('/read', cookieHeader(user.jar));
-      const got = answerOf('read', reply);
-      if (got === undefined) return;
-      const { model } = user;
-      if (model.id === null) {
-        check(got.id !== null && got.count === 0 && got.big === 0, 'read (new)', got, {});
-        check(reply.cookies.length > 0, 'read (new) sets its cookie', got, {});
-        model.id = got.id;
-      } else {
-        check(
-          got.id === model.id && got.count === model.count && got.big === model.big,
-          'read',
-          got,
-          model,
-        );
-      }
-      applyCookies(user.jar, reply.cookies);
+    {
+      path: () => '/read',
+      agrees: (got, model, reply, sentSession) =>
+        model.id === null
+          ? // A new session: its cookie is written now (unless the request already had one).
+            got.id !== null &&
+            got.count === 0 &&
+            got.big === 0 &&
+            (sentSession || reply.cookies.length > 0)
+          : got.id === model.id && got.count === model.count && got.big === model.big,
     },
   ],
   [
     'write',
     20,
-    async (user) => {
-      const reply = await get('/write', cookieHeader(user.jar));
-      const got = answerOf('write', reply);
-      if (got === undefined) return;
-      const { model } = user;
-      const expected = { count: model.count + 1, big: model.big };
-      check(
-        got.count === expected.count &&
-          got.big === expected.big &&
-          got.id !== null &&
-          (model.id === null || got.id === model.id),
-        'write',
-        got,
-        { ...expected, id: model.id },
-      );
-      Object.assign(model, got);
-      applyCookies(user.jar, reply.cookies);
+    {
+      path: () => '/write',
+      agrees: (got, model) =>
+        got.count === model.count + 1 &&
+        got.big === model.big &&
+        got.id !== null &&
+        (model.id === null || got.id === model.id),
     },
   ],
   [
     'regenerate',
     6,
-    async (user) => {
-      const reply = await get('/regenerate', cookieHeader(user.jar));
-      const got = answerOf('regenerate', reply);
-      if (got === undefined) return;
-      const { model } = user;
-      check(
+    {
+      path: () => '/regenerate',
+      agrees: (got, model) =>
         got.id !== null &&
-          got.id !== model.id &&
-          got.count === model.count &&
-          got.big === model.big,
-        'regenerate',
-        got,
-        { count: model.count, big: model.big },
-      );
-      Object.assign(model, got);
-      applyCookies(user.jar, reply.cookies);
+        got.id !== model.id &&
+        got.count === model.count &&
+        got.big === model.big,
     },
   ],
   [
     'clear',
     5,
-    async (user) => {
-      const reply = await get('/clear', cookieHeader(user.jar));
-      const got = answerOf('clear', reply);
-      if (got === undefined) return;
-      check(got.id === null && got.count === 0 && got.big === 0, 'clear', got, { id: null });
-      applyCookies(user.jar, reply.cookies);
-      // Every cookie and chunk of the session deleted.
-      check(user.jar.size === 0, 'clear deletes every cookie', got, {});
-      user.jar.clear();
-      Object.assign(user.model, { id: null, count: 0, big: 0 });
+    {
+      path: () => '/clear',
+      agrees: (got) => got.id === null && got.count === 0 && got.big === 0,
+      after: (user, got, _reply, target) => {
+        // Every cookie and chunk of the session deleted.
+        target.check(user.jar.size === 0, 'clear deletes every cookie', got, {});
+        user.jar.clear();
+        Object.assign(user.model, FRESH);
+      },
     },
   ],
   [
     'chunked',
     6,
-    async (user) => {
-      // Large (two to four chunks, the Cookie header staying under the server's 16 KB limit)
-      // or back to small, which deletes the chunks.
-      const size = user.model.big > 0 && randomInt(2) === 0 ? 0 : randomInt(5_000, 9_000);
-      const reply = await get(`/big?size=${size}`, cookieHeader(user.jar));
-      const got = answerOf('chunked', reply);
-      if (got === undefined) return;
-      const { model } = user;
-      check(
-        got.big === size && got.count === model.count && (model.id === null || got.id === model.id),
-        'chunked',
-        got,
-        { big: size, count: model.count, id: model.id },
-      );
-      Object.assign(model, got);
-      applyCookies(user.jar, reply.cookies);
-      const chunked = (user.jar.get(NAME) ?? '').startsWith('__chunked__');
-      check(chunked === size > 0, 'chunked cookies', got, { big: size });
+    {
+      // Large (in cookie mode two to four chunks, the Cookie header staying under the
+      // server's 16 KB limit; in store mode a large record) or back to small.
+      path: (user) => {
+        const size = user.model.big > 0 && randomInt(2) === 0 ? 0 : randomInt(5_000, 9_000);
+        askedSize.set(user, size);
+        return `/big?size=${size}`;
+      },
+      agrees: (got, model, _reply, _sent, user) =>
+        got.big === askedSize.get(user) &&
+        got.count === model.count &&
+        (model.id === null || got.id === model.id),
+      after: (user, got, _reply, target) => {
+        const size = askedSize.get(user) ?? -1;
+        const chunked = (user.jar.get(NAME) ?? '').startsWith('__chunked__');
+        // Only a cookie holding the session itself is split; a store's reference never is.
+        const expected = target.mode === 'cookie' && size > 0;
+        target.check(chunked === expected, 'chunked cookies', got, { big: size });
+      },
     },
   ],
-  ['bad', 20, (user) => badCookie(user)],
+  ['bad', 20, 'bad'],
 ];
+
+/**
+ * Sends one operation of `user` and checks the answer against the user's model. While the
+ * user's record may have been lost to the Redis restart (`mayBeRevoked`), an answer that
+ * agrees with a fresh session instead is the revocation (counted; the server must have
+ * reported it).
+ *
+ * @param {Target} target
+ * @param {User} user
+ * @param {string} name
+ * @param {Operation} operation
+ */
+async function runOperation(target, user, name, operation) {
+  const cookie = cookieHeader(user.jar);
+  const sentSession = user.jar.has(NAME);
+  const reply = await target.get(operation.path(user), cookie);
+  const got = target.answerOf(name, reply, sentSession);
+  const outage = target.outage;
+  if (got === undefined) return;
+  if (outage?.restartedAt !== undefined && reply.start > outage.restartedAt && sentSession) {
+    // The first answer to need the store after the restart: the service is back.
+    if (outage.recoveredAt === undefined || reply.end < outage.recoveredAt) {
+      outage.recoveredAt = reply.end;
+    }
+  }
+  const { model } = user;
+  let agrees = operation.agrees(got, model, reply, sentSession, user);
+  if (!agrees && user.mayBeRevoked && operation.agrees(got, FRESH, reply, sentSession, user)) {
+    agrees = true;
+    if (outage !== undefined) outage.revocationsSeen++;
+    Object.assign(model, FRESH);
+  }
+  if (user.mayBeRevoked && outage?.restartedAt !== undefined && reply.start > outage.restartedAt) {
+    user.mayBeRevoked = false;
+  }
+  target.check(agrees, name, got, model);
+  Object.assign(model, got);
+  applyCookies(user.jar, reply.cookies);
+  operation.after?.(user, got, reply, target);
+}
 
 /**
  * A bad cookie of one of five kinds, sent instead of the user's own (whose jar and model
  * stay as they were); a third of them on a fresh connection, as a scanner would.
  *
+ * @param {Target} target
  * @param {User} user
  */
-async function badCookie(user) {
+async function badCookie(target, user) {
   const token = user.jar.get(NAME) ?? '';
   const chunked = token.startsWith('__chunked__');
   /** @type {Array<() => string>} */
@@ -498,19 +925,20 @@ async function badCookie(user) {
   }
   const cookie = /** @type {() => string} */ (kinds[randomInt(kinds.length)])();
   const fresh = randomInt(3) === 0;
-  totals.bad++;
-  if (fresh) totals.freshConnections++;
-  const reply = await get('/read', cookie, fresh);
-  const got = answerOf('bad cookie', reply);
+  target.totals.bad++;
+  if (fresh) target.totals.freshConnections++;
+  const reply = await target.get('/read', cookie, fresh);
+  // A refused token needs no store: even during the outage this is a 200.
+  const got = target.answerOf('bad cookie', reply, false, false);
   if (got === undefined) return;
   // The expected refusal: a 200 with a fresh session, and its cookie.
-  check(
+  target.check(
     got.id !== null && got.id !== user.model.id && got.count === 0 && got.big === 0,
     'bad cookie gives a fresh session',
     got,
     { count: 0, big: 0 },
   );
-  check(
+  target.check(
     reply.cookies.some((line) => line.startsWith(`${NAME}=Fe26.2*`)),
     'bad cookie: the fresh session is written',
     got,
@@ -529,143 +957,333 @@ function pickOperation() {
   throw new Error('no operation');
 }
 
-// ---------------------------------------------------------------------------------------
-// Pace, pauses and samples.
-
-const started = performance.now();
-const elapsed = () => (performance.now() - started) / 1000;
-let nextSlot = performance.now();
-let inFlight = 0;
-/** @type {Promise<void> | undefined} */
-let pause;
-let stopping = false;
-
+// Run parameters (the soak's, not the server's).
+const DURATION = seconds(values.duration ?? positionals[0] ?? '1h');
+const RATE = Number(values.rate);
 /**
- * Waits for this request's turn at RATE per second (WARMUP_RATE in the warm-up); a late run
- * does not burst to catch up.
+ * The warm-up runs faster (three times the rate by default): V8 keeps compiling and
+ * optimizing for a while as rarer paths turn hot, which adds to heapUsed in steps that
+ * decay with the request count, not with time. Spending the warm-up's requests faster
+ * leaves less of that creep to the measured part, where only a leak keeps growing.
  */
-async function paced() {
-  const now = performance.now();
-  const at = Math.max(nextSlot, now);
-  nextSlot = at + 1000 / (elapsed() < WARMUP ? WARMUP_RATE : RATE);
-  if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
-}
+const WARMUP_RATE = Number(values['warmup-rate'] ?? RATE * 3);
+const CONCURRENCY = Number(values.concurrency);
+const WARMUP =
+  values.warmup === undefined ? Math.min(300, Math.max(10, DURATION / 5)) : seconds(values.warmup);
+const INTERVAL =
+  values.interval === undefined
+    ? Math.min(30, Math.max(2, DURATION / 30))
+    : seconds(values.interval);
+const OUTAGE = seconds(/** @type {string} */ (values.outage));
+/** The modes run, side by side. @type {Mode[]} */
+const MODES = /** @type {Mode[]} */ (
+  values.mode === 'both'
+    ? ['cookie', 'store']
+    : ['cookie', 'store'].filter((m) => m === values.mode)
+);
+/** When Redis is killed: halfway through the run after the warm-up. */
+const OUTAGE_AT = WARMUP + (DURATION - WARMUP) / 2;
+/** Heap growth after the warm-up that fails the run. */
+const HEAP_GROWTH_LIMIT = 0.05;
+/** Longest wait for one response: a server that stops answering fails the run, not hangs it. */
+const REQUEST_TIMEOUT_MS = 10_000;
+/** Longest the store-mode server may take to work again once Redis is back. */
+const RECOVERY_LIMIT_MS = 10_000;
+const log = values.quiet ? () => {} : console.log;
 
-/** @param {User} user */
-async function virtualUser(user) {
-  while (!stopping && elapsed() < DURATION) {
-    await paced();
-    while (pause !== undefined) await pause;
-    if (stopping || elapsed() >= DURATION) break;
-    const [name, , run] = pickOperation();
-    totals.operations[name] = (totals.operations[name] ?? 0) + 1;
-    totals.requests++;
-    inFlight++;
-    const start = performance.now();
-    try {
-      await run(user);
-    } catch (error) {
-      totals.clientErrors++;
-      fail(`${name}: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      inFlight--;
-      const ms = Math.min(10_000, Math.round(performance.now() - start));
-      totals.latency[ms] = (totals.latency[ms] ?? 0) + 1;
-    }
-  }
-}
-
-/** @type {Sample[]} */
-const samples = [];
-
-let warmedUp = false;
-
-/**
- * Holds new requests, lets those in flight finish, samples the server, and resumes.
- *
- * @param {boolean} [final] - the sample after the run
- */
-async function takeSample(final = false) {
-  /** @type {() => void} */
-  let resume = () => {};
-  pause = new Promise((resolve) => {
-    resume = () => resolve(undefined);
-  });
-  try {
-    for (let waited = 0; inFlight > 0 && waited < REQUEST_TIMEOUT_MS + 1_000; waited += 2) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    const s = await server.sample();
-    const fds = readdirSync(`/proc/${server.pid}/fd`).length;
-    /** @type {Sample} */
-    const sample = {
-      t: Math.round(elapsed() * 10) / 10,
-      requests: totals.requests,
-      heapUsed: s.heapUsed,
-      codeAndMetadata: s.codeAndMetadata,
-      heapTotal: s.heapTotal,
-      external: s.external,
-      rss: s.rss,
-      fds,
-      connections: s.connections,
-      errors: totals.errorResponses + totals.wrongAnswers + totals.clientErrors,
-    };
-    samples.push(sample);
-    const snapshotDir = values.snapshots;
-    if (snapshotDir !== undefined && (final || (!warmedUp && sample.t >= WARMUP))) {
-      mkdirSync(snapshotDir, { recursive: true });
-      await server.snapshot(join(snapshotDir, final ? 'end.heapsnapshot' : 'warm-up.heapsnapshot'));
-    }
-    if (sample.t >= WARMUP) warmedUp = true;
-    log(
-      `t=${sample.t.toFixed(0).padStart(5)}s  requests ${String(sample.requests).padStart(8)}  ` +
-        `heapUsed ${(sample.heapUsed / 1048576).toFixed(2)} MiB  rss ${(sample.rss / 1048576).toFixed(1)} MiB  ` +
-        `fds ${fds} (connections ${sample.connections})  ` +
-        `errors ${sample.errors}`,
+async function soak() {
+  if (!(
+    DURATION > 0 &&
+    RATE > 0 &&
+    WARMUP_RATE > 0 &&
+    CONCURRENCY > 0 &&
+    WARMUP < DURATION &&
+    INTERVAL > 0 &&
+    MODES.length > 0 &&
+    OUTAGE > 0 &&
+    OUTAGE_AT + OUTAGE < DURATION
+  )) {
+    throw new Error(
+      'need a positive duration, rate, concurrency, interval and outage, warm-up < duration, ' +
+        'and --mode both, cookie or store',
     );
-    return s;
+  }
+  const maxSeconds = String(Math.ceil(DURATION + 600));
+  /** @type {Target[]} */
+  const targets = [];
+  /** @type {RedisHandle | undefined} */
+  let redis;
+  try {
+    for (const mode of MODES) {
+      if (mode === 'cookie') {
+        const script = fileURLToPath(new URL('./reliability-server.mjs', import.meta.url));
+        const server = await startServer(script, [
+          '--library',
+          /** @type {string} */ (values.library),
+          '--iterations',
+          /** @type {string} */ (values.iterations),
+          '--max-seconds',
+          maxSeconds,
+        ]);
+        targets.push(new Target('cookie', server, CONCURRENCY));
+      } else {
+        redis = await startRedis();
+        const server = await startServer(fileURLToPath(import.meta.url), [
+          '--serve',
+          'store',
+          '--redis-url',
+          redis.url,
+          '--library',
+          /** @type {string} */ (values.library),
+          '--max-seconds',
+          maxSeconds,
+        ]);
+        targets.push(new Target('store', server, CONCURRENCY, redis));
+      }
+    }
+    const report = await run(targets);
+    if (values.report !== undefined) {
+      mkdirSync(dirname(values.report), { recursive: true });
+      writeFileSync(values.report, `${JSON.stringify(report, null, 2)}\n`);
+    }
+    process.exitCode = report.pass ? 0 : 1;
   } finally {
-    pause = undefined;
-    resume();
+    for (const target of targets) {
+      target.agent.destroy();
+      await target.server.stop();
+    }
+    await redis?.stop();
   }
 }
 
-process.once('SIGINT', () => {
-  log('SIGINT: ending the run early');
-  stopping = true;
-});
+/**
+ * Runs the traffic, the samples and the outage, and gives the report.
+ *
+ * @param {Target[]} targets
+ */
+async function run(targets) {
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  /** @type {Promise<void> | undefined} */
+  let pause;
+  let stopping = false;
+  let warmedUp = false;
+  const share = targets.length;
 
-log(
-  `soak: ${DURATION} s (warm-up ${WARMUP} s at ${WARMUP_RATE} req/s, a sample every ${INTERVAL} s), ` +
-    `${RATE} req/s over ` +
-    `${CONCURRENCY} users, cookie mode (the Redis store mode does not exist yet), library ` +
-    `${values.library}, ${Number(values.iterations) > 0 ? `${values.iterations} iterations` : "iron's default options"}`,
-);
-const users = Array.from({ length: CONCURRENCY }, () =>
-  virtualUser({ jar: new Map(), model: { id: null, count: 0, big: 0 } }),
-);
-/** @type {ServerSample | undefined} */
-let last;
-const sampler = (async () => {
-  let next = INTERVAL;
-  while (!stopping && next <= DURATION) {
-    const wait = next - elapsed();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1) * 1000));
-    if (elapsed() < next) continue;
-    last = await takeSample();
-    next += INTERVAL;
+  /**
+   * Waits for this request's turn at the target's share of RATE per second (WARMUP_RATE in
+   * the warm-up); a late run does not burst to catch up.
+   *
+   * @param {Target} target
+   */
+  async function paced(target) {
+    const now = performance.now();
+    const at = Math.max(target.nextSlot, now);
+    target.nextSlot = at + (1000 * share) / (elapsed() < WARMUP ? WARMUP_RATE : RATE);
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
   }
-})();
-await Promise.all(users);
-stopping = true;
-await sampler;
-// The last word on the counters: every request answered by now.
-last = await takeSample(true);
-agent.destroy();
-await server.stop();
 
-// ---------------------------------------------------------------------------------------
-// Verdict.
+  /** @param {Target} target @param {User} user */
+  async function virtualUser(target, user) {
+    while (!stopping && elapsed() < DURATION) {
+      await paced(target);
+      while (pause !== undefined) await pause;
+      if (stopping || elapsed() >= DURATION) break;
+      const [name, , operation] = pickOperation();
+      const { totals } = target;
+      totals.operations[name] = (totals.operations[name] ?? 0) + 1;
+      totals.requests++;
+      target.inFlight++;
+      const start = performance.now();
+      try {
+        await (operation === 'bad'
+          ? badCookie(target, user)
+          : runOperation(target, user, name, operation));
+      } catch (error) {
+        totals.clientErrors++;
+        target.fail(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        target.inFlight--;
+        const ms = Math.min(10_000, Math.round(performance.now() - start));
+        totals.latency[ms] = (totals.latency[ms] ?? 0) + 1;
+      }
+    }
+  }
+
+  /**
+   * Holds new requests, lets those in flight finish, samples every server, and resumes.
+   *
+   * @param {boolean} [final] - the sample after the run
+   */
+  async function takeSample(final = false) {
+    /** @type {() => void} */
+    let resume = () => {};
+    pause = new Promise((resolve) => {
+      resume = () => resolve(undefined);
+    });
+    try {
+      const inFlight = () => targets.reduce((sum, target) => sum + target.inFlight, 0);
+      for (let waited = 0; inFlight() > 0 && waited < REQUEST_TIMEOUT_MS + 1_000; waited += 2) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const t = Math.round(elapsed() * 10) / 10;
+      const line = [`t=${t.toFixed(0).padStart(5)}s`];
+      for (const target of targets) {
+        const s = await target.server.sample();
+        target.last = s;
+        const fds = readdirSync(`/proc/${target.server.pid}/fd`).length;
+        const { totals } = target;
+        /** @type {Sample} */
+        const sample = {
+          t,
+          requests: totals.requests,
+          heapUsed: s.heapUsed,
+          codeAndMetadata: s.codeAndMetadata,
+          heapTotal: s.heapTotal,
+          external: s.external,
+          rss: s.rss,
+          fds,
+          connections: s.connections,
+          errors: totals.errorResponses + totals.wrongAnswers + totals.clientErrors,
+        };
+        target.samples.push(sample);
+        const snapshotDir = values.snapshots;
+        if (snapshotDir !== undefined && (final || (!warmedUp && t >= WARMUP))) {
+          mkdirSync(snapshotDir, { recursive: true });
+          const file = `${target.mode}-${final ? 'end' : 'warm-up'}.heapsnapshot`;
+          await target.server.snapshot(join(snapshotDir, file));
+        }
+        line.push(
+          `${target.mode}: requests ${String(sample.requests).padStart(8)}  ` +
+            `heapUsed ${(sample.heapUsed / 1048576).toFixed(2)} MiB  ` +
+            `fds ${fds} (connections ${sample.connections})  errors ${sample.errors}` +
+            (target.outage === undefined ? '' : `  503s ${totals.unavailable}`),
+        );
+      }
+      if (t >= WARMUP) warmedUp = true;
+      log(line.join('  |  '));
+    } finally {
+      pause = undefined;
+      resume();
+    }
+  }
+
+  /**
+   * The Redis outage of a store-mode target: at OUTAGE_AT, the server's counters are read
+   * (no revocation may have happened yet), Redis is killed, left down OUTAGE seconds, and
+   * started again on the same port. Every user may have lost its record from the kill on.
+   *
+   * @param {Target} target
+   */
+  async function redisOutage(target) {
+    const { redis, outage } = target;
+    if (redis === undefined || outage === undefined) return;
+    for (let i = 0; !stopping && elapsed() < OUTAGE_AT && i < 1_000_000; i++) {
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(1, OUTAGE_AT - elapsed()) * 1000),
+      );
+    }
+    if (stopping) return;
+    const counters = await target.server.counters();
+    outage.revokedBeforeKill = counters.rejections['ERR_SESSION_REVOKED'] ?? 0;
+    outage.killAt = performance.now();
+    for (const user of target.users) user.mayBeRevoked = true;
+    await redis.kill();
+    log(`t=${elapsed().toFixed(0).padStart(5)}s  store: redis-server killed (SIGKILL)`);
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE * 1000));
+    await redis.restart();
+    outage.restartedAt = performance.now();
+    log(
+      `t=${elapsed().toFixed(0).padStart(5)}s  store: redis-server started again on ${redis.port}`,
+    );
+  }
+
+  process.once('SIGINT', () => {
+    log('SIGINT: ending the run early');
+    stopping = true;
+  });
+
+  log(
+    `soak: ${DURATION} s (warm-up ${WARMUP} s at ${WARMUP_RATE} req/s, a sample every ${INTERVAL} s), ` +
+      `${RATE} req/s over ${targets.length} mode(s) side by side (${targets.map((t) => t.mode).join(', ')}), ` +
+      `${CONCURRENCY} users each, library ${values.library}, ` +
+      `${Number(values.iterations) > 0 ? `${values.iterations} iterations` : "iron's default options"}` +
+      (MODES.includes('store')
+        ? `; Redis killed at ${OUTAGE_AT.toFixed(0)} s for ${OUTAGE} s`
+        : ''),
+  );
+  const users = targets.flatMap((target) => target.users.map((user) => virtualUser(target, user)));
+  const outages = targets.map((target) => redisOutage(target));
+  const sampler = (async () => {
+    let next = INTERVAL;
+    while (!stopping && next <= DURATION) {
+      const wait = next - elapsed();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1) * 1000));
+      if (elapsed() < next) continue;
+      await takeSample();
+      next += INTERVAL;
+    }
+  })();
+  await Promise.all(users);
+  stopping = true;
+  await sampler;
+  await Promise.all(outages);
+  // The last word on the counters: every request answered by now.
+  await takeSample(true);
+  const runSeconds = elapsed();
+
+  /** @type {Record<string, unknown>} */
+  const modes = {};
+  const failures = [];
+  for (const target of targets) {
+    const verdict = await verdictOf(target, started, runSeconds);
+    modes[target.mode] = verdict;
+    for (const failure of verdict.failures) failures.push(`${target.mode}: ${failure}`);
+  }
+  const report = {
+    pass: failures.length === 0,
+    failures,
+    date: new Date().toISOString(),
+    command: `node tools/soak.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: {
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      loadAverageAtEnd: os.loadavg().map((l) => Number(l.toFixed(2))),
+    },
+    config: {
+      durationSec: DURATION,
+      warmupSec: WARMUP,
+      intervalSec: INTERVAL,
+      rate: RATE,
+      warmupRate: WARMUP_RATE,
+      ratePerMode: RATE / targets.length,
+      concurrency: CONCURRENCY,
+      modes: MODES,
+      outageAtSec: MODES.includes('store') ? OUTAGE_AT : undefined,
+      outageSec: MODES.includes('store') ? OUTAGE : undefined,
+      iterations: Number(values.iterations),
+      library: values.library,
+    },
+    modes,
+  };
+  log(`\n${report.pass ? 'PASS' : 'FAIL'}  ${DURATION} s, ${targets.length} mode(s)`);
+  for (const target of targets) {
+    const verdict = /** @type {Awaited<ReturnType<typeof verdictOf>>} */ (modes[target.mode]);
+    const { totals } = verdict;
+    log(
+      `  ${target.mode}: ${totals.requests} requests (${totals.requestsPerSecond}/s; p50 ${totals.latencyMs.p50} ms, ` +
+        `p99 ${totals.latencyMs.p99} ms), ${totals.badCookies} bad cookies, refusals ${JSON.stringify(verdict.server.refusals)}\n` +
+        `    heapUsed after warm-up: ${JSON.stringify(verdict.heap)}\n    fds: ${JSON.stringify(verdict.fds)}` +
+        (verdict.outage === undefined
+          ? ''
+          : `\n    outage: ${JSON.stringify(verdict.outage)}\n    redis: ${JSON.stringify(verdict.redis)}`),
+    );
+    for (const failure of verdict.failures) log(`    FAIL: ${failure}`);
+    for (const problem of verdict.firstProblems) log(`    first problems: ${problem}`);
+  }
+  return report;
+}
 
 /** @param {number[]} list */
 const median = (list) => {
@@ -687,133 +1305,220 @@ function slope(xs, ys) {
   return den === 0 ? 0 : num / den;
 }
 
-/** @param {number} q - a quantile, 0 to 1 */
-function latencyQuantile(q) {
-  const total = totals.latency.reduce((a, b) => a + b, 0);
-  let seen = 0;
-  for (let ms = 0; ms < totals.latency.length; ms++) {
-    seen += totals.latency[ms] ?? 0;
-    if (seen >= q * total) return ms;
-  }
-  return totals.latency.length - 1;
-}
-
-const failures = [];
-const after = samples.filter((s) => s.t >= WARMUP);
-const runSeconds = elapsed();
-/** @type {Record<string, unknown>} */
-let heap = {};
-/** @type {Record<string, unknown>} */
-let fds = {};
-if (after.length < 4) {
-  failures.push(`only ${after.length} samples after the warm-up: run longer or sample more often`);
-} else {
-  // Medians of the first and last quarters (three samples at least): a heap after GC still
-  // moves a little from sample to sample (the cache's entries turn over, V8 flushes and
-  // recompiles bytecode), and one sample must not decide.
-  const window = Math.max(3, Math.floor(after.length / 4));
-  const baseline = median(after.slice(0, window).map((s) => s.heapUsed));
-  const final = median(after.slice(-window).map((s) => s.heapUsed));
-  const growth = final / baseline - 1;
-  const perHour =
-    (slope(
-      after.map((s) => s.t),
-      after.map((s) => s.heapUsed),
-    ) *
-      3600) /
-    baseline;
-  heap = { baseline, final, growth, trendPerHour: perHour, limit: HEAP_GROWTH_LIMIT };
-  if (!(growth < HEAP_GROWTH_LIMIT)) {
-    failures.push(`heapUsed grew ${(growth * 100).toFixed(1)}% after the warm-up (limit 5%)`);
-  }
-  // Connections come and go with the clients; every other descriptor must stay put.
-  const others = after.map((s) => s.fds - s.connections);
-  const baseOthers = median(others.slice(0, window));
-  fds = {
-    baseline: after[0]?.fds,
-    final: after.at(-1)?.fds,
-    max: Math.max(...after.map((s) => s.fds)),
-    nonConnectionBaseline: baseOthers,
-    nonConnectionMax: Math.max(...others),
-    maxConnections: Math.max(...after.map((s) => s.connections)),
+/**
+ * The verdict and figures of one mode.
+ *
+ * @param {Target} target
+ * @param {number} started - performance.now() at the start of the run
+ * @param {number} runSeconds
+ */
+async function verdictOf(target, started, runSeconds) {
+  const { totals, samples } = target;
+  /** @param {number} q - a quantile, 0 to 1 */
+  const latencyQuantile = (q) => {
+    const total = totals.latency.reduce((a, b) => a + b, 0);
+    let seen = 0;
+    for (let ms = 0; ms < totals.latency.length; ms++) {
+      seen += totals.latency[ms] ?? 0;
+      if (seen >= q * total) return ms;
+    }
+    return totals.latency.length - 1;
   };
-  if (Math.max(...others) > baseOthers) {
+  /** @type {string[]} */
+  const failures = [];
+  const after = samples.filter((s) => s.t >= WARMUP);
+  /** @type {Record<string, unknown>} */
+  let heap = {};
+  /** @type {Record<string, unknown>} */
+  let fds = {};
+  if (after.length < 4) {
     failures.push(
-      `descriptors other than connections grew from ${baseOthers} to ${Math.max(...others)}`,
+      `only ${after.length} samples after the warm-up: run longer or sample more often`,
     );
+  } else {
+    // Medians of the first and last quarters (three samples at least): a heap after GC still
+    // moves a little from sample to sample (the cache's entries turn over, V8 flushes and
+    // recompiles bytecode), and one sample must not decide.
+    const window = Math.max(3, Math.floor(after.length / 4));
+    const baseline = median(after.slice(0, window).map((s) => s.heapUsed));
+    const final = median(after.slice(-window).map((s) => s.heapUsed));
+    const growth = final / baseline - 1;
+    const perHour =
+      (slope(
+        after.map((s) => s.t),
+        after.map((s) => s.heapUsed),
+      ) *
+        3600) /
+      baseline;
+    heap = { baseline, final, growth, trendPerHour: perHour, limit: HEAP_GROWTH_LIMIT };
+    if (!(growth < HEAP_GROWTH_LIMIT)) {
+      failures.push(`heapUsed grew ${(growth * 100).toFixed(1)}% after the warm-up (limit 5%)`);
+    }
+    // Connections come and go with the clients; every other descriptor must stay put.
+    const others = after.map((s) => s.fds - s.connections);
+    const baseOthers = median(others.slice(0, window));
+    fds = {
+      baseline: after[0]?.fds,
+      final: after.at(-1)?.fds,
+      max: Math.max(...after.map((s) => s.fds)),
+      nonConnectionBaseline: baseOthers,
+      nonConnectionMax: Math.max(...others),
+      maxConnections: Math.max(...after.map((s) => s.connections)),
+    };
+    if (Math.max(...others) > baseOthers) {
+      failures.push(
+        `descriptors other than connections grew from ${baseOthers} to ${Math.max(...others)}`,
+      );
+    }
+    if (Math.max(...after.map((s) => s.connections)) > CONCURRENCY + 1) {
+      failures.push('more open connections than the clients keep');
+    }
   }
-  if (Math.max(...after.map((s) => s.connections)) > CONCURRENCY + 1) {
-    failures.push('more open connections than the clients keep');
+  const counters = /** @type {ServerSample} */ (target.last).counters;
+  const refusals = Object.values(counters.rejections).reduce((a, b) => a + b, 0);
+  const revoked = counters.rejections['ERR_SESSION_REVOKED'] ?? 0;
+  if (totals.errorResponses > 0) failures.push(`${totals.errorResponses} error responses`);
+  if (totals.wrongAnswers > 0) failures.push(`${totals.wrongAnswers} wrong answers`);
+  if (totals.clientErrors > 0) failures.push(`${totals.clientErrors} client errors`);
+  if (counters.handlerErrors > 0) {
+    failures.push(`${counters.handlerErrors} handler errors: ${counters.firstError ?? ''}`);
   }
-}
-const counters = /** @type {ServerSample} */ (last).counters;
-const refusals = Object.values(counters.rejections).reduce((a, b) => a + b, 0);
-if (totals.errorResponses > 0) failures.push(`${totals.errorResponses} error responses`);
-if (totals.wrongAnswers > 0) failures.push(`${totals.wrongAnswers} wrong answers`);
-if (totals.clientErrors > 0) failures.push(`${totals.clientErrors} client errors`);
-if (counters.handlerErrors > 0) {
-  failures.push(`${counters.handlerErrors} handler errors: ${counters.firstError ?? ''}`);
-}
-// Each bad cookie refused once (and, checked per response above, answered with a fresh
-// session); a good cookie never.
-if (refusals !== totals.bad) failures.push(`${totals.bad} bad cookies sent, ${refusals} refused`);
-if (totals.requests < 1_000) failures.push(`only ${totals.requests} requests`);
+  if (totals.requests < 1_000) failures.push(`only ${totals.requests} requests`);
 
-const report = {
-  pass: failures.length === 0,
-  failures,
-  firstProblems: totals.failures,
-  date: new Date().toISOString(),
-  command: `node tools/soak.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-  mode: 'cookie (the Redis store mode does not exist yet)',
-  machine: {
-    cores: os.cpus().length,
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    loadAverageAtEnd: os.loadavg().map((l) => Number(l.toFixed(2))),
-  },
-  config: {
-    durationSec: DURATION,
-    warmupSec: WARMUP,
-    intervalSec: INTERVAL,
-    rate: RATE,
-    warmupRate: WARMUP_RATE,
-    concurrency: CONCURRENCY,
-    iterations: Number(values.iterations),
-    library: values.library,
-  },
-  totals: {
-    seconds: Math.round(runSeconds),
-    requests: totals.requests,
-    requestsPerSecond: Math.round(totals.requests / runSeconds),
-    operations: totals.operations,
-    badCookies: totals.bad,
-    freshConnections: totals.freshConnections,
-    errorResponses: totals.errorResponses,
-    wrongAnswers: totals.wrongAnswers,
-    clientErrors: totals.clientErrors,
-    latencyMs: { p50: latencyQuantile(0.5), p99: latencyQuantile(0.99), max: latencyQuantile(1) },
-  },
-  server: {
-    handlerErrors: counters.handlerErrors,
-    refusals: counters.rejections,
-    routes: counters.routes,
-  },
-  heap,
-  fds,
-  samples,
-};
-
-if (values.report !== undefined) {
-  mkdirSync(dirname(values.report), { recursive: true });
-  writeFileSync(values.report, `${JSON.stringify(report, null, 2)}\n`);
+  /** @type {Record<string, unknown> | undefined} */
+  let outageFigures;
+  /** @type {Record<string, unknown> | undefined} */
+  let redisFigures;
+  const { outage, redis } = target;
+  if (outage === undefined) {
+    // Each bad cookie refused once (and, checked per response, answered with a fresh
+    // session); a good cookie never.
+    if (refusals !== totals.bad)
+      failures.push(`${totals.bad} bad cookies sent, ${refusals} refused`);
+  } else {
+    // Bad cookies are refused once each, and the sessions Redis lost once each at most
+    // (a user's first request after the restart), none before the kill.
+    if (refusals - revoked !== totals.bad) {
+      failures.push(
+        `${totals.bad} bad cookies sent, ${refusals - revoked} refused (revocations aside)`,
+      );
+    }
+    if (revoked > CONCURRENCY) failures.push(`${revoked} revocations for ${CONCURRENCY} users`);
+    if (revoked < outage.revocationsSeen) {
+      failures.push(`${outage.revocationsSeen} revocations seen, ${revoked} reported`);
+    }
+    if ((outage.revokedBeforeKill ?? 0) > 0) {
+      failures.push(`${outage.revokedBeforeKill} revocations before Redis was killed`);
+    }
+    const { killAt, restartedAt, recoveredAt } = outage;
+    const at = (/** @type {number | undefined} */ time) =>
+      time === undefined ? undefined : Math.round((time - started) / 100) / 10;
+    // A 503 only for a request that ended after the kill and started before the service
+    // was seen working again; none at all once it works.
+    const unexpected =
+      killAt === undefined
+        ? outage.spans.length
+        : outage.spans.filter(
+            ([start, end]) => end < killAt || recoveredAt === undefined || start > recoveredAt,
+          ).length;
+    const recoveryMs =
+      restartedAt === undefined || recoveredAt === undefined
+        ? undefined
+        : recoveredAt - restartedAt;
+    if (killAt === undefined) failures.push('Redis was never killed: run longer');
+    else if (outage.spans.length === 0) failures.push('no 503 during the outage: it was not seen');
+    if (unexpected > 0) failures.push(`${unexpected} 503s outside the outage`);
+    if (outage.cookiesOn503 > 0) {
+      failures.push(`${outage.cookiesOn503} 503s set a cookie for a request that carried one`);
+    }
+    if (restartedAt !== undefined && (recoveryMs === undefined || recoveryMs > RECOVERY_LIMIT_MS)) {
+      failures.push(
+        `the server did not work again within ${RECOVERY_LIMIT_MS / 1000} s of the restart`,
+      );
+    }
+    if ((counters.unavailable ?? 0) !== totals.unavailable) {
+      failures.push(
+        `${totals.unavailable} 503s seen, ${counters.unavailable ?? 0} reported by the server`,
+      );
+    }
+    outageFigures = {
+      killAtSec: at(killAt),
+      restartedAtSec: at(restartedAt),
+      recoveredAtSec: at(recoveredAt),
+      recoveryMs: recoveryMs === undefined ? undefined : Math.round(recoveryMs),
+      responses503: totals.unavailable,
+      unexpected503: unexpected,
+      cookiesOn503: outage.cookiesOn503,
+      newSessionCookiesOn503: outage.newSessionCookiesOn503,
+      revokedBeforeKill: outage.revokedBeforeKill,
+      revocationsSeen: outage.revocationsSeen,
+      revocationsReported: revoked,
+      redisClient: counters.redis,
+    };
+    if (redis !== undefined) {
+      // What Redis holds at the end: every key must end by itself (an expiry), and session
+      // records (hashes with a creation time, field `c`) are at most one per user, since a
+      // regenerate or a clear ends the old one. Other keys (the move markers a regenerate
+      // leaves under the old id for a minute) come and go with the traffic.
+      const census = await redis
+        .cli([
+          'EVAL',
+          'local records, others, forever = 0, 0, 0 ' +
+            "for _, key in ipairs(redis.call('KEYS', '*')) do " +
+            "if redis.call('TYPE', key).ok == 'hash' and redis.call('HEXISTS', key, 'c') == 1 " +
+            'then records = records + 1 else others = others + 1 end ' +
+            "if redis.call('PTTL', key) < 0 then forever = forever + 1 end end " +
+            'return {records, others, forever}',
+          '0',
+        ])
+        .catch(() => '');
+      const [records = NaN, others = NaN, forever = NaN] = census.split(/\s+/).map(Number);
+      const info = await redis.cli(['INFO', 'memory']).catch(() => '');
+      const used = /used_memory:(\d+)/.exec(info)?.[1];
+      redisFigures = {
+        recordsAtEnd: records,
+        otherKeysAtEnd: others,
+        keysWithoutExpiry: forever,
+        usedMemory: used === undefined ? undefined : Number(used),
+      };
+      if (!(records <= CONCURRENCY)) {
+        failures.push(`${records} session records left in Redis for ${CONCURRENCY} users`);
+      }
+      if (forever !== 0) failures.push(`${forever} keys in Redis without an expiry`);
+    }
+  }
+  return {
+    mode: target.mode,
+    pass: failures.length === 0,
+    failures,
+    firstProblems: totals.failures,
+    totals: {
+      seconds: Math.round(runSeconds),
+      requests: totals.requests,
+      requestsPerSecond: Math.round(totals.requests / runSeconds),
+      operations: totals.operations,
+      badCookies: totals.bad,
+      freshConnections: totals.freshConnections,
+      errorResponses: totals.errorResponses,
+      unavailable: totals.unavailable,
+      wrongAnswers: totals.wrongAnswers,
+      clientErrors: totals.clientErrors,
+      latencyMs: { p50: latencyQuantile(0.5), p99: latencyQuantile(0.99), max: latencyQuantile(1) },
+    },
+    server: {
+      handlerErrors: counters.handlerErrors,
+      unavailable: counters.unavailable,
+      refusals: counters.rejections,
+      routes: counters.routes,
+    },
+    heap,
+    fds,
+    outage: outageFigures,
+    redis: redisFigures,
+    samples,
+  };
 }
-log(
-  `\n${report.pass ? 'PASS' : 'FAIL'}  ${report.totals.requests} requests in ${report.totals.seconds} s ` +
-    `(${report.totals.requestsPerSecond}/s; p50 ${report.totals.latencyMs.p50} ms, p99 ${report.totals.latencyMs.p99} ms), ` +
-    `${totals.bad} bad cookies refused as expected\n` +
-    `  heapUsed after warm-up: ${JSON.stringify(heap)}\n  fds: ${JSON.stringify(fds)}`,
-);
-for (const failure of failures) log(`  FAIL: ${failure}`);
-for (const problem of totals.failures) log(`  first problems: ${problem}`);
-process.exitCode = report.pass ? 0 : 1;
+
+if (values.serve === 'store') await serveStore();
+else if (values.serve !== undefined) throw new Error(`--serve store, not ${values.serve}`);
+else await soak();

@@ -154,6 +154,8 @@ interface RefusedTokens {
   unchecked: boolean;
   /** With a store: the id a reference named whose record was gone. */
   goneId: string | undefined;
+  /** A clear came since the load began: its findings are not reported. */
+  superseded?: () => boolean;
 }
 
 /** Errors that mean "this token is not a usable session": the request gets a fresh one. */
@@ -249,6 +251,18 @@ function changedSince(
   }
   return Object.keys(set).length > 0 || unset.length > 0 ? { set, unset } : undefined;
 }
+
+/** What a load that a clear overtook gives: load() never installs it. */
+const SUPERSEDED: Loaded = Object.freeze({
+  session: Object.freeze({ id: '', createdAt: 0, data: Object.freeze({}) }),
+  source: 'fresh',
+  sealedWithOldPassword: false,
+  legacySeal: false,
+  flash: undefined,
+  tokenUnchecked: false,
+  record: undefined,
+  referenceStored: false,
+});
 
 const revoked = (): SessionError =>
   new SessionError('ERR_SESSION_REVOKED', 'The session was revoked or has ended');
@@ -424,7 +438,11 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       if (error.code === 'ERR_DERIVATION_LIMIT' && source === 'cookie') {
         refusedTokens.unchecked = true;
       }
-      reportInvalidToken(config, { error, source, name: config.name });
+      // A load a clear overtook is thrown away: what it found (a record the clear itself
+      // deleted) says nothing about the token.
+      if (refusedTokens.superseded?.() !== true) {
+        reportInvalidToken(config, { error, source, name: config.name });
+      }
       return undefined;
     };
     const accepted = (opened: OpenedToken): MaybePromise<Loaded | undefined> => {
@@ -461,7 +479,12 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   ): MaybePromise<Loaded> {
     if (state.cleared) return fresh(config);
     const { transport } = request;
-    const refusedTokens: RefusedTokens = { unchecked: false, goneId: undefined };
+    const generation = state.generation;
+    const refusedTokens: RefusedTokens = {
+      unchecked: false,
+      goneId: undefined,
+      superseded: () => state.generation !== generation,
+    };
     const fromCookie = (): MaybePromise<Loaded> => {
       const cookie = readSessionCookie(transport, config, state);
       if (cookie.duplicated) {
@@ -481,10 +504,12 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
         reportInvalidToken(config, { error: cookie.invalid, source: 'cookie', name: config.name });
       }
       if (cookie.token === undefined) return fresh(config);
-      return chain(
-        tryToken(config, cookie.token, 'cookie', refusedTokens),
-        (loaded) => loaded ?? fresh(config, refusedTokens.unchecked, refusedTokens.goneId),
-      );
+      return chain(tryToken(config, cookie.token, 'cookie', refusedTokens), (loaded) => {
+        if (loaded !== undefined) return loaded;
+        // load() throws a superseded result away and starts over: no id is spent on it.
+        if (refusedTokens.superseded?.() === true) return SUPERSEDED;
+        return fresh(config, refusedTokens.unchecked, refusedTokens.goneId);
+      });
     };
     const headerToken = requestHeaderToken(transport, config);
     if (headerToken === undefined) return fromCookie();

@@ -1,0 +1,38 @@
+/**
+ * copyJson, which hands out the data of a verified token from the second read on: a copy
+ * must equal what JSON.parse of the same text gives (keys, order, values), share nothing
+ * mutable with its source, and give up (undefined) where it leaves the work to the parser.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { copyJson, parseSafe } from '../../src/iron/json.js';
+
+describe('copyJson', () => {
+  it('equals JSON.parse of the same text, key order included, and shares nothing mutable', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        const text = JSON.stringify(value);
+        const parsed = parseSafe(text);
+        const copy = copyJson(parsed);
+        expect(JSON.stringify(copy)).toBe(JSON.stringify(JSON.parse(text)));
+        expect(copy).toStrictEqual(JSON.parse(text));
+        if (typeof copy === 'object' && copy !== null) {
+          expect(copy).not.toBe(parsed);
+          // Changing the copy leaves the source as parsed.
+          (copy as Record<string, unknown>)['added'] = 1;
+          expect(JSON.stringify(parsed)).toBe(JSON.stringify(JSON.parse(text)));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('gives up past its depth, so the caller parses again', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100; i++) deep = { next: deep };
+    expect(copyJson(deep)).toBeUndefined();
+    let shallow: unknown = 1;
+    for (let i = 0; i < 10; i++) shallow = [shallow];
+    expect(copyJson(shallow)).toStrictEqual(shallow);
+  });
+});
