@@ -363,12 +363,12 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
   const codec = createTokenCodec(iron, now);
 
   /**
-   * A new session id: the config's generator, else a random UUID v4. With a store, an id of
-   * no user (a write gives a user's session an id of its own, see writeToStore).
+   * A new session id: the config's generator, else a random UUID v4. With a store, it
+   * carries `userTag` (the session's user, if any), so a user's records share one slot.
    */
-  function newId(config: ResolvedConfig): string {
+  function newId(config: ResolvedConfig, userTag?: string): string {
     const random = config.generateId?.() ?? uuidV4(iron.randomBytes(16));
-    return config.store === undefined ? random : storeSessionId(undefined, random);
+    return config.store === undefined ? random : storeSessionId(userTag, random);
   }
 
   /** Keeps `event.context.sessions[name]` what h3 keeps there: the request's session. */
@@ -687,7 +687,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     const userTag = userTagFor(config, next.data);
     if (userTagInId(next.id) !== userTag) {
       // A sign-in or a sign-out: a new id (and a new start) for the new privilege.
-      next.id = storeSessionId(userTag, config.generateId?.() ?? uuidV4(iron.randomBytes(16)));
+      next.id = newId(config, userTag);
       next.createdAt = time;
     }
     const previous = state.record?.id === clientId ? state.record : undefined;
@@ -707,7 +707,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       madeRecord = written !== undefined;
       restamped = true;
     } else {
-      const plan = planChange(config, previous, next, flash, time, end);
+      const plan = planChange(previous, next, flash, time, end);
       if (plan.change !== undefined) {
         const change = plan.change;
         if (!(await callStore(config, (store) => store.write(next.id, change)))) throw revoked();
@@ -827,7 +827,7 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       base = await callStore(config, (store) => store.get(oldId));
       if (base === undefined && previous !== undefined) throw revoked();
     }
-    const ours = planChange(config, previous, next, flash, time, end).change;
+    const ours = planChange(previous, next, flash, time, end).change;
     const data = { ...(sameUser ? base?.data : previous?.data) };
     const flashTexts = { ...(sameUser ? base?.flash : previous?.flash) };
     if (ours !== undefined) {
@@ -1045,7 +1045,13 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     return queuedWrite(request, config, async (resolved, state, generation) => {
       const current = await load(request, resolved, state);
       if (state.generation !== generation) return current as Session<T>;
-      const next: Session = { id: newId(resolved), createdAt: now(), data: current.data };
+      // With a store, the new id carries the session's user from the start.
+      const userTag = resolved.store === undefined ? undefined : userTagFor(resolved, current.data);
+      const next: Session = {
+        id: newId(resolved, userTag),
+        createdAt: now(),
+        data: current.data,
+      };
       const written = await write(request, resolved, state, next, state.flash, generation, () => {
         install(request, resolved, state, next);
       });

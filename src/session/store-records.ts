@@ -11,7 +11,7 @@
  */
 import { SessionError } from '../errors.js';
 import { parseSafe, stringifyLossless } from '../iron/json.js';
-import { userTagOf } from '../store/session-id.js';
+import { userTagInId, userTagOf } from '../store/session-id.js';
 import type { SessionStore, StoreChange, StoredRecord } from '../store/store.js';
 import type { ResolvedConfig } from './config.js';
 import type { Session } from './types.js';
@@ -219,12 +219,12 @@ export interface PlannedChange {
 
 /**
  * The change that makes `base` (the record as this request saw it, or none) hold `next`
- * and `flash`, or no change when they already hold it.
+ * and `flash`, or no change when they already hold it. The user tag is the one `next.id`
+ * carries: the engine gives a session whose user changed a new id before it plans.
  *
  * @throws SessionError `ERR_DATA_INVALID` for data JSON would change
  */
 export function planChange(
-  config: ResolvedConfig,
   base: RecordSnapshot | undefined,
   next: Session,
   flash: Record<string, unknown> | undefined,
@@ -248,7 +248,7 @@ export function planChange(
       createdAt: next.createdAt,
       lastSeenAt,
       expiresAt,
-      userTag: userTagFor(config, next.data),
+      userTag: userTagInId(next.id),
       set: dataDiff.set,
       unset: dataDiff.unset,
       flashSet: flashDiff.set,

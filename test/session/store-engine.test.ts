@@ -407,6 +407,20 @@ describe('store mode in the engine', () => {
     expect(rejections.at(-1)?.error.code).toBe('ERR_SESSION_REVOKED');
   });
 
+  it("a regenerate of a user's session makes one id, already in the user's slot", async () => {
+    let made = 0;
+    const { engine, config } = setup({
+      generateId: () => `id-${++made}`,
+    });
+    const first = fakeRequest();
+    await engine.updateSession(first.request, config, { user: 'hal' });
+    const before = made;
+    const request = fakeRequest(cookieOf(first.setCookies()));
+    const after = await engine.regenerateSession(request.request, config);
+    expect(made - before).toBe(1);
+    expect(after.id).toBe(`${userTagOf('hal')}.id-${made}`);
+  });
+
   it('refuses configurations that break the store rules', async () => {
     const store = memoryStore();
     const cases: [Partial<SessionConfig>, RegExp][] = [
