@@ -150,17 +150,19 @@ function hasDangerousKey(root: unknown): boolean {
   return false;
 }
 
-/** Nesting copied by `copyJson`; deeper data takes JSON.parse again instead. */
+/** Nesting copied by `copyJson`; deeper data is the caller's to copy another way. */
 const MAX_COPY_DEPTH = 64;
-/** What `copyValue` answers when it gives up (too deep, or a key it leaves to JSON.parse). */
+/** What `copyValue` answers when it gives up (too deep, or a value it does not copy). */
 const GIVE_UP: unique symbol = Symbol('give up');
 
 /**
- * A deep copy of `value`, which must be the result of {@link parseSafe} (plain objects,
- * arrays and primitives only, no prototype keys), or undefined when it is nested deeper
- * than the copy goes: the caller parses the JSON text again then. The copy is what
- * JSON.parse of the same text would give (same keys, same order), at about a third of
- * the cost: strings are shared, not scanned again (bench/results/NOTES.md).
+ * A deep copy of `value` when it is made of plain objects, arrays and primitives only (what
+ * JSON.parse gives), or undefined when it holds anything else (a Date, a Map, a class
+ * instance, a function, a `__proto__` key) or is nested deeper than the copy goes: the
+ * caller then parses the JSON text again, or copies with structuredClone. The copy is what
+ * JSON.parse of the same text would give (same keys, same order), at about a third of its
+ * cost and a fraction of structuredClone's: strings are shared, not scanned again
+ * (bench/results/NOTES.md). Cycles end at the depth limit.
  */
 export function copyJson(value: unknown): unknown {
   const copy = copyValue(value, 0);
@@ -168,23 +170,30 @@ export function copyJson(value: unknown): unknown {
 }
 
 function copyValue(value: unknown, depth: number): unknown {
-  if (typeof value !== 'object' || value === null) return value;
+  if (typeof value !== 'object') {
+    return typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint'
+      ? GIVE_UP
+      : value;
+  }
+  if (value === null) return value;
   if (depth === MAX_COPY_DEPTH) return GIVE_UP;
-  if (Array.isArray(value)) {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype === Array.prototype) {
+    const array = value as unknown[];
     const out: unknown[] = [];
-    for (let i = 0; i < value.length; i++) {
-      const item = copyValue(value[i], depth + 1);
+    for (let i = 0; i < array.length; i++) {
+      const item = copyValue(array[i], depth + 1);
       if (item === GIVE_UP) return GIVE_UP;
       out.push(item);
     }
     return out;
   }
+  if (prototype !== Object.prototype && prototype !== null) return GIVE_UP;
   const record = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const key in record) {
-    // Own keys only (a polluted Object.prototype must not leak in). parseSafe refused
-    // "__proto__" already; should one get here, assigning it would set the copy's
-    // prototype, so JSON.parse does that copy instead.
+    // Own keys only (a polluted Object.prototype must not leak in). Assigning "__proto__"
+    // would set the copy's prototype, so a value with that key is left to the caller.
     if (!Object.hasOwn(record, key)) continue;
     if (key === '__proto__') return GIVE_UP;
     const item = copyValue(record[key], depth + 1);

@@ -37,4 +37,29 @@ describe('copyJson', () => {
     for (let i = 0; i < 10; i++) shallow = [shallow];
     expect(copyJson(shallow)).toStrictEqual(shallow);
   });
+
+  it('gives up on anything JSON.parse cannot give, so the caller copies it another way', () => {
+    class Point {
+      x = 1;
+    }
+    const cycle: Record<string, unknown> = {};
+    cycle['self'] = cycle;
+    const protoKey = JSON.parse('{"__proto__": 1}') as unknown;
+    for (const odd of [
+      new Date(0),
+      new Map([[1, 2]]),
+      new Point(),
+      () => 1,
+      Symbol('s'),
+      1n,
+      protoKey,
+      cycle,
+      new Uint8Array(2),
+    ]) {
+      expect(copyJson({ a: [1, { b: odd }] })).toBeUndefined();
+    }
+    // A null-prototype object is plain data: copied to an ordinary object, as JSON would be.
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+    expect(copyJson({ bare })).toStrictEqual({ bare: { a: 1 } });
+  });
 });

@@ -179,6 +179,47 @@ describe('session engine: the write queue', () => {
     expect(unawaited[0]).toMatchObject({ code: 'ERR_HEADERS_SENT' });
     expect(manager.data).toEqual({ kept: true });
   });
+
+  it('an update function works on a deep copy: nested changes land only when the write does', async () => {
+    const { engine } = engineWithClock();
+    const { config } = configWith();
+    const { request } = fakeRequest();
+    const manager = await engine.useSession(request, config);
+    await manager.update({ cart: { items: [{ sku: 'a' }] } });
+    const cart = manager.data.cart as { items: { sku: string }[] };
+
+    // Refused at the seal: the nested push never reaches the session's data.
+    await expect(
+      manager.update((data) => {
+        (data.cart as typeof cart).items.push({ sku: 'b' });
+        data.when = new Date();
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_DATA_INVALID' });
+    expect(manager.data).toEqual({ cart: { items: [{ sku: 'a' }] } });
+
+    // Data that is not plain JSON (put there by hand) is still copied, then refused whole.
+    (manager.data as Record<string, unknown>).when = new Date(0);
+    await expect(
+      manager.update((data) => {
+        expect(data.when).toBeInstanceOf(Date);
+        expect(data.when).not.toBe(manager.data.when);
+        (data.cart as typeof cart).items.push({ sku: 'c' });
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_DATA_INVALID' });
+    expect(cart.items).toEqual([{ sku: 'a' }]);
+    (manager.data as Record<string, unknown>).fn = () => 1;
+    await expect(manager.update(() => ({ more: 1 }))).rejects.toMatchObject({
+      code: 'ERR_DATA_INVALID',
+      message: 'Data cannot be represented faithfully as JSON',
+    });
+    delete (manager.data as Record<string, unknown>).fn;
+    delete (manager.data as Record<string, unknown>).when;
+
+    await manager.update((data) => {
+      (data.cart as typeof cart).items.push({ sku: 'd' });
+    });
+    expect(manager.data).toEqual({ cart: { items: [{ sku: 'a' }, { sku: 'd' }] } });
+  });
 });
 
 describe('session engine: configuration checked at the first call', () => {
