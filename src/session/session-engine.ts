@@ -220,8 +220,12 @@ function userTagOfCall(userKey: UserKey): string {
  */
 const MOVE_MARKER_MS = 60_000;
 
-/** Move markers a delete follows: more moves than this within a marker's life are absurd. */
-const MAX_MOVES_FOLLOWED = 8;
+/**
+ * Move markers a delete follows. A chain is as long as the moves one session made within a
+ * marker's life (one a second for a whole minute is past any real client); past it the
+ * delete fails rather than report a session ended that may live on.
+ */
+const MAX_MOVES_FOLLOWED = 64;
 
 /** A session moved to a new id: the record written there, and what it was made from. */
 interface Moved {
@@ -1171,14 +1175,18 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
     let deleted = false;
     let target = id;
     // A marker names a newer id, which was made after it: the chain ends, and is short.
-    for (let hop = 0; hop < MAX_MOVES_FOLLOWED; hop++) {
+    for (let hop = 0; hop <= MAX_MOVES_FOLLOWED; hop++) {
       const current = target;
       const outcome = await callStore(config, (store) => store.delete(current));
       if (typeof outcome !== 'string') return deleted || outcome;
       deleted = true;
       target = outcome;
     }
-    return deleted;
+    throw new SessionError(
+      'ERR_STORE_UNAVAILABLE',
+      `The session moved more than ${MAX_MOVES_FOLLOWED} times within a minute, so its ` +
+        "move markers were not followed to its end: revoke the user's sessions instead",
+    );
   }
 
   async function revokeUserSessions(

@@ -421,6 +421,81 @@ describe('store mode in the engine', () => {
     expect(after.id).toBe(`${userTagOf('hal')}.id-${made}`);
   });
 
+  it('a move whose marker cannot be written fails with the store and undoes its new record', async () => {
+    const inner = memoryStore();
+    const failing = storeWith(inner, {
+      markMoved: () => Promise.reject(new Error('connection lost')),
+    });
+    const { engine, config } = setup({}, failing);
+    const first = fakeRequest();
+    const before = await engine.updateSession(first.request, config, { user: 'ivy' });
+    const request = fakeRequest(cookieOf(first.setCookies()));
+    await expectCode(engine.regenerateSession(request.request, config), 'ERR_STORE_UNAVAILABLE');
+    expect(request.setCookies()).toEqual([]);
+    // The session the cookie names lives on, alone: the record made for the move is gone.
+    expect(await engine.listSessions(config, 'ivy')).toEqual([
+      expect.objectContaining({ id: before.id }),
+    ]);
+    expect((await inner.get(before.id))?.data).toEqual({ user: '"ivy"' });
+  });
+
+  it("a regenerate's catch-up that finds its new record revoked is refused and brings nothing back", async () => {
+    const inner = memoryStore();
+    let meanwhile: ((to: string) => Promise<void>) | undefined;
+    const racing = storeWith(inner, {
+      markMoved: async (id, to, until) => {
+        const run = meanwhile;
+        meanwhile = undefined;
+        await run?.(to);
+        return inner.markMoved(id, to, until);
+      },
+    });
+    const { engine, config } = setup({}, racing);
+    const first = fakeRequest();
+    const before = await engine.updateSession(first.request, config, { user: 'jo', n: 1 });
+    const cookie = cookieOf(first.setCookies());
+    const request = fakeRequest(cookie);
+    await engine.getSession(request.request, config);
+    let newId: string | undefined;
+    meanwhile = async (to) => {
+      newId = to;
+      // Another request changes the old record (the catch-up must carry it over), and the
+      // new id is revoked before the catch-up writes it.
+      await engine.updateSession(fakeRequest(cookie).request, config, { n: 2 });
+      expect(await engine.revokeSession(config, to)).toBe(true);
+    };
+    await expectCode(engine.regenerateSession(request.request, config), 'ERR_SESSION_REVOKED');
+    expect(newId).toBeDefined();
+    expect(await inner.get(newId!)).toBeUndefined();
+    expect(await inner.get(before.id)).toBeUndefined();
+    expect(await engine.listSessions(config, 'jo')).toEqual([]);
+    expect(request.setCookies()).toEqual([]);
+  });
+
+  it('a sign-out follows a long chain of moves to its end, and past the limit fails rather than claim it', async () => {
+    const { engine, config } = setup();
+    const chain = async (moves: number) => {
+      let request = fakeRequest();
+      const first = await engine.updateSession(request.request, config, { user: 'kim' });
+      const firstId = first.id;
+      for (let i = 0; i < moves; i++) {
+        const next = fakeRequest(cookieOf(request.setCookies()));
+        await engine.regenerateSession(next.request, config);
+        request = next;
+      }
+      return firstId;
+    };
+    expect(await engine.revokeSession(config, await chain(64))).toBe(true);
+    expect(await engine.listSessions(config, 'kim')).toEqual([]);
+
+    const error = await engine.revokeSession(config, await chain(65)).catch((e: unknown) => e);
+    expect(isSessionError(error, 'ERR_STORE_UNAVAILABLE')).toBe(true);
+    expect((error as Error).message).toMatch(/more than 64 times.*revoke the user's sessions/);
+    // The session was not ended, and the user's revocation reaches it.
+    expect(await engine.listSessions(config, 'kim')).toHaveLength(1);
+    expect(await engine.revokeUserSessions(config, 'kim')).toBe(1);
+  });
+
   it('refuses configurations that break the store rules', async () => {
     const store = memoryStore();
     const cases: [Partial<SessionConfig>, RegExp][] = [
