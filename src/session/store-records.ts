@@ -10,7 +10,6 @@
  * would let the slower request put back what the faster one changed or deleted.
  */
 import { SessionError } from '../errors.js';
-import { DeadlineList } from '../internal/deadlines.js';
 import { parseSafe, stringifyLossless } from '../iron/json.js';
 import { userTagInId, userTagOf } from '../store/session-id.js';
 import type { SessionStore, StoreChange, StoredRecord } from '../store/store.js';
@@ -43,16 +42,18 @@ export function callStore<R>(
 ): Promise<R> {
   const store = config.store!;
   return new Promise<R>((resolve, reject) => {
-    const finish = deadlinesOf(config.storeTimeoutMs).start(() => {
+    const timer = setTimeout(() => {
       reject(
         new SessionError(
           'ERR_STORE_UNAVAILABLE',
           `The session store (${store.kind}) did not answer within ${config.storeTimeoutMs} ms`,
         ),
       );
-    });
+    }, config.storeTimeoutMs);
+    // A deadline must not keep a process alive that has nothing else to do.
+    (timer as { unref?: () => void }).unref?.();
     const failed = (error: unknown): void => {
-      finish();
+      clearTimeout(timer);
       reject(
         new SessionError('ERR_STORE_UNAVAILABLE', `The session store (${store.kind}) failed`, {
           cause: error,
@@ -69,22 +70,10 @@ export function callStore<R>(
     // After the deadline the answer is dropped (the promise already settled), but a late
     // rejection is still handled here, never left unhandled.
     Promise.resolve(pending).then((value) => {
-      finish();
+      clearTimeout(timer);
       resolve(value);
     }, failed);
   });
-}
-
-/** One deadline list per timeout in use: a store's timeout is set once, so they are few. */
-const deadlineLists = new Map<number, DeadlineList>();
-
-function deadlinesOf(timeoutMs: number): DeadlineList {
-  let list = deadlineLists.get(timeoutMs);
-  if (list === undefined) {
-    list = new DeadlineList(timeoutMs);
-    deadlineLists.set(timeoutMs, list);
-  }
-  return list;
 }
 
 /** The user tag of a user key: a non-empty string or a finite number is a user. */
