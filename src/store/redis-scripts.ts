@@ -47,6 +47,19 @@ end
 local function index_key(tag)
   return prefix .. '{' .. tag .. '}:user'
 end
+-- Calls fn with the items of list in parts of at most 4000 (whole groups of size), so
+-- that no unpack goes past Lua's limit on a call's arguments.
+local function each_chunk(list, size, fn)
+  local part = {}
+  for i = 1, #list do
+    part[#part + 1] = list[i]
+    if #part >= 4000 and #part % size == 0 then
+      fn(part)
+      part = {}
+    end
+  end
+  if #part > 0 then fn(part) end
+end
 -- Members scored below now have ended; the index then lives as long as its longest member,
 -- so an index nobody touches again still goes away.
 local function tidy(index, now)
@@ -61,49 +74,55 @@ end
 `;
 
 /**
- * KEYS: record. Returns HGETALL's flat field/value list: a script, like every other
- * operation, so the reply has one shape whatever protocol (RESP2 or RESP3) the client speaks.
- */
-const GET = `
-return redis.call('HGETALL', KEYS[1])
-`;
-
-/**
  * KEYS: record, then the user's index when the change has a user. ARGV: prefix, id, mode,
  * createdAt, lastSeenAt, expiresAt, expiresAt as whole ms, userTag, n, n field/value pairs
  * to set, then the fields to delete. Returns 1, or 0 for an update of a missing record or
  * any write to a move marker (a record key holding only \`m\`, see MARK_MOVED).
+ *
+ * Every write of a request goes through here, so it makes as few calls as it can: one
+ * HMGET for what it checks, one HSET, one HDEL when something goes, and the expiry and the
+ * index only when the session's end or user changed (a session with a fixed end, maxAge
+ * alone, keeps both as they are). A Redis call from Lua costs about as much as a command.
  */
 const WRITE = `
 local record, id, now = KEYS[1], ARGV[2], ARGV[5]
-if redis.call('HEXISTS', record, 'm') == 1 then
+local held = redis.call('HMGET', record, 'm', 'c', 'u', 'e')
+if held[1] then
   return 0
 end
-if ARGV[3] == 'update' and redis.call('HEXISTS', record, 'c') == 0 then
+local existed, old, old_end = held[2] ~= false, held[3], held[4]
+if ARGV[3] == 'update' and not existed then
   return 0
 end
 local tag = false
 if KEYS[2] then tag = ARGV[8] end
-local old = redis.call('HGET', record, 'u')
-local old_end = redis.call('HGET', record, 'e')
+local set = { 's', now, 'e', ARGV[6] }
 -- A parallel first write of the same session may have created the record: keep its time.
-redis.call('HSETNX', record, 'c', ARGV[4])
-redis.call('HSET', record, 's', now, 'e', ARGV[6])
+if not existed then
+  set[#set + 1] = 'c'
+  set[#set + 1] = ARGV[4]
+end
 if tag then
-  redis.call('HSET', record, 'u', tag)
-else
-  redis.call('HDEL', record, 'u')
+  set[#set + 1] = 'u'
+  set[#set + 1] = tag
 end
 local first_deleted = 10 + 2 * tonumber(ARGV[9])
+for i = 10, first_deleted - 1 do
+  set[#set + 1] = ARGV[i]
+end
+each_chunk(set, 2, function(part) redis.call('HSET', record, unpack(part)) end)
+local deleted = {}
+if old and not tag then deleted[1] = 'u' end
 for i = first_deleted, #ARGV do
-  redis.call('HDEL', record, ARGV[i])
+  deleted[#deleted + 1] = ARGV[i]
 end
-for i = 10, first_deleted - 1, 2 do
-  redis.call('HSET', record, ARGV[i], ARGV[i + 1])
+each_chunk(deleted, 1, function(part) redis.call('HDEL', record, unpack(part)) end)
+local live = true
+if not existed or old_end ~= ARGV[6] then
+  -- An expiry already past deletes the record at once: then it leaves the index too.
+  redis.call('PEXPIREAT', record, ARGV[7])
+  live = redis.call('EXISTS', record) == 1
 end
--- An expiry already past deletes the record at once: then it leaves the index too.
-redis.call('PEXPIREAT', record, ARGV[7])
-local live = redis.call('EXISTS', record) == 1
 -- Only reached when an id does not carry its user's tag (the engine never does that):
 -- the record then leaves its old user's index rather than stay revocable there.
 if old and old ~= tag then
@@ -111,8 +130,6 @@ if old and old ~= tag then
   redis.call('ZREM', previous, id)
   tidy(previous, now)
 end
--- The index changes only with the session's end (or its user): a write of a session with
--- a fixed end (maxAge alone) leaves it as it is.
 if tag and (old_end ~= ARGV[6] or old ~= tag or not live) then
   if live then
     redis.call('ZADD', KEYS[2], ARGV[7], id)
@@ -269,7 +286,6 @@ function script(body: string): RedisScript {
 
 /** The store's scripts by operation. */
 export const SCRIPTS: {
-  readonly get: RedisScript;
   readonly write: RedisScript;
   readonly touch: RedisScript;
   readonly takeFlash: RedisScript;
@@ -278,7 +294,6 @@ export const SCRIPTS: {
   readonly list: RedisScript;
   readonly deleteUser: RedisScript;
 } = {
-  get: script(GET),
   write: script(WRITE),
   touch: script(TOUCH),
   takeFlash: script(TAKE_FLASH),

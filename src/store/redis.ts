@@ -12,10 +12,12 @@
  *   `<prefix>{<user tag>}:user`. A user's session ids start with the user tag
  *   (src/store/session-id.ts), so on Redis Cluster a user's records and index share one
  *   hash slot, and "sign out everywhere" is one atomic script on one node.
- * - **One Lua script per operation** (src/store/redis-scripts.ts). A check-then-write from
- *   JavaScript would let an update bring back a session that was just revoked, and a
- *   read-modify-write of the index would drop entries written in between; a script runs
- *   whole, on the node that owns the slot, on every client alike.
+ * - **One Lua script per operation that changes something** (src/store/redis-scripts.ts).
+ *   A check-then-write from JavaScript would let an update bring back a session that was
+ *   just revoked, and a read-modify-write of the index would drop entries written in
+ *   between; a script runs whole, on the node that owns the slot, on every client alike.
+ *   A read is one HGETALL, atomic as any command, and several times cheaper for Redis than
+ *   the same call from a script.
  * - **Expiry.** The engine checks every time itself; PEXPIREAT on records and indexes only
  *   lets Redis collect what has ended, and each script that touches an index drops the
  *   members that have ended, so an index never grows without bound.
@@ -30,7 +32,7 @@ import type { SessionStore, StoreChange, StoredRecord, StoredSessionInfo } from 
  * through `sendCommand(args)`.
  */
 export interface NodeRedisClient {
-  /** Sends one command, its name first; the store sends only EVALSHA and EVAL. */
+  /** Sends one command, its name first; the store sends HGETALL, EVALSHA and EVAL. */
   sendCommand(args: string[]): Promise<unknown>;
 }
 
@@ -55,7 +57,11 @@ export interface IoRedisClient {
   evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   /** EVAL: when the server answered NOSCRIPT (restart, failover, SCRIPT FLUSH). */
   eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
-  /** Not called: with `evalsha`, it tells ioredis from node-redis (which has `eval` too). */
+  /**
+   * Any command, its reply left as the server sent it: HGETALL, whose reply ioredis's own
+   * `hgetall` turns into an object. With `evalsha`, it also tells ioredis from node-redis
+   * (which has `eval` too).
+   */
   call(command: string, ...args: string[]): Promise<unknown>;
 }
 
@@ -89,12 +95,20 @@ const DEFAULT_PREFIX = 'sess:';
 const DEFAULT_TIMEOUT_MS = 1500;
 const OPTION_KEYS = new Set(['client', 'prefix', 'timeout']);
 
-/** Runs `script` with `keys` and `args` (after the prefix, which the runner adds). */
-type RunScript = (
-  script: RedisScript,
-  keys: readonly string[],
-  args: readonly string[],
-) => Promise<unknown>;
+/** The two ways the store talks to the client it was given. */
+interface RedisCommands {
+  /** Runs `script` with `keys` and `args` (after the prefix, which this adds). */
+  runScript(
+    script: RedisScript,
+    keys: readonly string[],
+    args: readonly string[],
+  ): Promise<unknown>;
+  /**
+   * HGETALL of `key`, a plain command: a read needs no script (one command is atomic), and
+   * a script costs Redis several times the command's CPU (bench/results/NOTES.md).
+   */
+  readHash(key: string): Promise<unknown>;
+}
 
 function invalid(rule: string): SessionError {
   return new SessionError('ERR_CONFIG_INVALID', `Invalid redisStore options: ${rule}`);
@@ -128,7 +142,9 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
   if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
     throw invalid('timeout must be a positive number of milliseconds');
   }
-  const run = runnerFor(options.client, prefix);
+  const commands = commandsFor(options.client, prefix);
+  const run: RedisCommands['runScript'] = (script, keys, args) =>
+    commands.runScript(script, keys, args);
 
   const recordKey = (id: string): string => `${prefix}{${slotTagOf(id)}}:${id}`;
   const indexKey = (userTag: string): string => `${prefix}{${userTag}}:user`;
@@ -143,7 +159,7 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
     timeout,
 
     async get(id: string): Promise<StoredRecord | undefined> {
-      return parseRecord(arrayReply(await run(SCRIPTS.get, [recordKey(id)], [])));
+      return parseRecord(hashReply(await commands.readHash(recordKey(id))));
     },
 
     async write(id: string, change: StoreChange): Promise<boolean> {
@@ -211,10 +227,10 @@ export function redisStore(options: RedisStoreOptions): SessionStore {
 }
 
 /**
- * How to run a script on `client`, after telling which client it is by its shape. ioredis
- * is checked first: it has a `sendCommand` too, of another kind.
+ * How to talk to `client`, after telling which client it is by its shape. ioredis is
+ * checked first: it has a `sendCommand` too, of another kind.
  */
-function runnerFor(client: unknown, prefix: string): RunScript {
+function commandsFor(client: unknown, prefix: string): RedisCommands {
   if (typeof client !== 'object' || client === null) {
     throw invalid('client must be a node-redis or ioredis client');
   }
@@ -224,7 +240,7 @@ function runnerFor(client: unknown, prefix: string): RunScript {
     typeof shape.eval === 'function' &&
     typeof shape.call === 'function'
   ) {
-    return ioredisRunner(client as IoRedisClient, prefix);
+    return ioredisCommands(client as IoRedisClient, prefix);
   }
   if (typeof shape.sendCommand !== 'function') {
     throw invalid('client must be a node-redis or ioredis client');
@@ -234,33 +250,39 @@ function runnerFor(client: unknown, prefix: string): RunScript {
   }
   if (typeof shape.getSlotMaster === 'function') {
     const cluster = client as NodeRedisCluster;
-    return evalRunner(prefix, (keys, args) => cluster.sendCommand(keys[0], false, args));
+    return nodeRedisCommands(prefix, (firstKey, args) =>
+      cluster.sendCommand(firstKey, false, args),
+    );
   }
   const single = client as NodeRedisClient;
-  return evalRunner(prefix, (_keys, args) => single.sendCommand(args));
+  return nodeRedisCommands(prefix, (_firstKey, args) => single.sendCommand(args));
 }
 
 /** node-redis: EVALSHA, and EVAL once more when the server answers NOSCRIPT. */
-function evalRunner(
+function nodeRedisCommands(
   prefix: string,
-  send: (keys: readonly string[], args: string[]) => Promise<unknown>,
-): RunScript {
-  return async (script, keys, args) => {
-    const rest = [String(keys.length), ...keys, prefix, ...args];
-    try {
-      return await send(keys, ['EVALSHA', script.sha, ...rest]);
-    } catch (error) {
-      if (!isNoScript(error)) throw error;
-      return send(keys, ['EVAL', script.source, ...rest]);
-    }
+  send: (firstKey: string | undefined, args: string[]) => Promise<unknown>,
+): RedisCommands {
+  return {
+    async runScript(script, keys, args) {
+      const rest = [String(keys.length), ...keys, prefix, ...args];
+      try {
+        return await send(keys[0], ['EVALSHA', script.sha, ...rest]);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        return send(keys[0], ['EVAL', script.source, ...rest]);
+      }
+    },
+    readHash: (key) => send(key, ['HGETALL', key]),
   };
 }
 
 /**
- * ioredis: the same through its `evalsha`/`eval`. ioredis adds its `keyPrefix` to KEYS
- * but not to ARGV, so the scripts get it in front of the prefix they build keys from.
+ * ioredis: the same through its `evalsha`/`eval` and `call`. ioredis adds its `keyPrefix`
+ * to every command's keys but not to ARGV, so the scripts get it in front of the prefix
+ * they build keys from.
  */
-function ioredisRunner(client: IoRedisClient, prefix: string): RunScript {
+function ioredisCommands(client: IoRedisClient, prefix: string): RedisCommands {
   const options = (client as { options?: unknown }).options;
   const keyPrefix: unknown =
     typeof options === 'object' && options !== null
@@ -270,14 +292,17 @@ function ioredisRunner(client: IoRedisClient, prefix: string): RunScript {
     throw invalid('an ioredis keyPrefix must be a string');
   }
   const serverPrefix = (keyPrefix ?? '') + prefix;
-  return async (script, keys, args) => {
-    const rest = [...keys, serverPrefix, ...args];
-    try {
-      return await client.evalsha(script.sha, keys.length, ...rest);
-    } catch (error) {
-      if (!isNoScript(error)) throw error;
-      return client.eval(script.source, keys.length, ...rest);
-    }
+  return {
+    async runScript(script, keys, args) {
+      const rest = [...keys, serverPrefix, ...args];
+      try {
+        return await client.evalsha(script.sha, keys.length, ...rest);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        return client.eval(script.source, keys.length, ...rest);
+      }
+    },
+    readHash: (key) => client.call('HGETALL', key),
   };
 }
 
@@ -311,6 +336,22 @@ function integerReply(reply: unknown): number {
 function arrayReply(reply: unknown): readonly unknown[] {
   if (!Array.isArray(reply)) throw unexpected();
   return reply;
+}
+
+/**
+ * HGETALL's reply as a flat field/value list, in every shape a client gives it: a flat
+ * array (RESP2, ioredis's `call`), or for a RESP3 map, by node-redis's type mapping, an
+ * object, a Map, or an array of field/value pairs.
+ */
+function hashReply(reply: unknown): readonly unknown[] {
+  if (Array.isArray(reply)) {
+    return reply.length > 0 && Array.isArray(reply[0]) ? (reply as unknown[][]).flat() : reply;
+  }
+  if (reply instanceof Map) return [...(reply as Map<unknown, unknown>)].flat();
+  if (typeof reply === 'object' && reply !== null && !(reply instanceof Uint8Array)) {
+    return Object.entries(reply).flat();
+  }
+  throw unexpected();
 }
 
 function unexpected(): Error {
