@@ -301,8 +301,8 @@ function report(samples) {
       'saveUninitialized: false (an unchanged session is not written, an unchanged new one\n' +
       'gets no cookie), connect-redis with its defaults (a read also resets the TTL: GET +\n' +
       'EXPIRE; a write is GET + SET); the disableTouch row reads with one GET. sealed-session\n' +
-      'store mode: maxAge 3600, userKey (the user index kept), one Lua script per read and two\n' +
-      'per write (the read, then the write), no Set-Cookie on a write (the reference is\n' +
+      'store mode: maxAge 3600, userKey (the user index kept), one HGETALL per read, and per\n' +
+      'write the read then one Lua script, no Set-Cookie on a write (the reference is\n' +
       'unchanged); saveUninitialized: false on Express too. "Express alone" answers the same\n' +
       'routes with no session: the floor under the Express rows.',
   );

@@ -315,6 +315,21 @@ describe('redisStore on a server of its own', () => {
     }
   });
 
+  it('writes and deletes thousands of keys in one change, past what one Lua call can take', async () => {
+    const prefix = freshPrefix();
+    const store = await nodeStore(prefix);
+    const now = Date.now();
+    const id = freshId(freshUser());
+    // 6,000 keys: 12,000 arguments, past Lua's 8,000 for one unpacked call.
+    const keys = Array.from({ length: 6000 }, (_, i) => `k${i}`);
+    const set = Object.fromEntries(keys.map((key, i) => [key, String(i)]));
+    expect(await store.write(id, change(now, { set }))).toBe(true);
+    expect(Object.keys((await store.get(id))?.data ?? {})).toHaveLength(6000);
+    const unset = keys.slice(1);
+    expect(await store.write(id, change(now, { mode: 'update', unset }))).toBe(true);
+    expect({ ...(await store.get(id))?.data }).toEqual({ k0: '0' });
+  });
+
   it('sets a TTL on the record and on the index, at the furthest expiry of the index', async () => {
     const prefix = freshPrefix();
     const store = await nodeStore(prefix);
