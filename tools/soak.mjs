@@ -1198,10 +1198,14 @@ async function run(targets) {
     );
   }
 
-  process.once('SIGINT', () => {
-    log('SIGINT: ending the run early');
-    stopping = true;
-  });
+  // Ended early (Ctrl-C, or a kill): the run winds down as at its end, so the servers and
+  // the redis-server it started stop with it.
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+    process.once(signal, () => {
+      log(`${signal}: ending the run early`);
+      stopping = true;
+    });
+  }
 
   log(
     `soak: ${DURATION} s (warm-up ${WARMUP} s at ${WARMUP_RATE} req/s, a sample every ${INTERVAL} s), ` +
