@@ -340,13 +340,11 @@ function arrayReply(reply: unknown): readonly unknown[] {
 
 /**
  * HGETALL's reply as a flat field/value list, in every shape a client gives it: a flat
- * array (RESP2, ioredis's `call`), or for a RESP3 map, by node-redis's type mapping, an
- * object, a Map, or an array of field/value pairs.
+ * array (RESP2, ioredis's `call`, or a RESP3 map that node-redis's type mapping makes an
+ * array), an object (a RESP3 map by default) or a Map (by type mapping).
  */
 function hashReply(reply: unknown): readonly unknown[] {
-  if (Array.isArray(reply)) {
-    return reply.length > 0 && Array.isArray(reply[0]) ? (reply as unknown[][]).flat() : reply;
-  }
+  if (Array.isArray(reply)) return reply;
   if (reply instanceof Map) return [...(reply as Map<unknown, unknown>)].flat();
   if (typeof reply === 'object' && reply !== null && !(reply instanceof Uint8Array)) {
     return Object.entries(reply).flat();

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readCookieValues } from '../../src/cookie/session-cookie.js';
+import { readCookieMap, readCookieValues } from '../../src/cookie/session-cookie.js';
 
 /** The obvious reading, kept here as the reference. */
 function bySplitting(header: string, name: string): string[] {
@@ -53,5 +53,16 @@ describe('readCookieValues', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('readCookieMap', () => {
+  it('keeps the first value of each name, decoded, and skips pairs without "="', () => {
+    const map = readCookieMap('flag; h3.0=a%20b; =x; h3.1 = c ;h3.0=later; other');
+    expect([...map]).toEqual([
+      ['h3.0', 'a b'],
+      ['', 'x'],
+      ['h3.1', 'c'],
+    ]);
   });
 });

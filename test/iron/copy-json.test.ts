@@ -62,4 +62,16 @@ describe('copyJson', () => {
     const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
     expect(copyJson({ bare })).toStrictEqual({ bare: { a: 1 } });
   });
+
+  it('copies own keys only, even when Object.prototype carries an enumerable one', () => {
+    const polluted = Object.prototype as Record<string, unknown>;
+    polluted['injected'] = 'from the prototype';
+    try {
+      const copy = copyJson({ a: { b: 1 } }) as Record<string, Record<string, unknown>>;
+      expect(Object.keys(copy)).toEqual(['a']);
+      expect(Object.hasOwn(copy['a']!, 'injected')).toBe(false);
+    } finally {
+      delete polluted['injected'];
+    }
+  });
 });

@@ -496,6 +496,163 @@ describe('store mode in the engine', () => {
     expect(await engine.revokeUserSessions(config, 'kim')).toBe(1);
   });
 
+  it('with idleTimeout, an update that changes nothing within half the window makes no call and no cookie', async () => {
+    const { engine, config, calls, advance } = setup({ maxAge: undefined, idleTimeout: 600 });
+    const first = fakeRequest();
+    await engine.updateSession(first.request, config, { a: 1 });
+    advance(MINUTE);
+    const again = fakeRequest(cookieOf(first.setCookies()));
+    const session = await engine.updateSession(again.request, config, { a: 1 });
+    expect(session.data).toEqual({ a: 1 });
+    expect(calls.write).toBe(1);
+    expect(calls.touch).toBeUndefined();
+    expect(again.setCookies()).toEqual([]);
+  });
+
+  it('an idle renewal that finds its record revoked fails, and the cookie stays as it was', async () => {
+    const inner = memoryStore();
+    const revoking = storeWith(inner, {
+      touch: async (id, lastSeenAt, expiresAt) => {
+        await inner.delete(id);
+        return inner.touch(id, lastSeenAt, expiresAt);
+      },
+    });
+    const { engine, config, advance } = setup({ maxAge: undefined, idleTimeout: 600 }, revoking);
+    const first = fakeRequest();
+    await engine.updateSession(first.request, config, { user: 'lee' });
+    advance(6 * MINUTE);
+    const renewal = fakeRequest(cookieOf(first.setCookies()));
+    await engine.getSession(renewal.request, config);
+    await expectCode(engine.updateSession(renewal.request, config), 'ERR_SESSION_REVOKED');
+    expect(renewal.setCookies()).toEqual([]);
+    expect(await engine.listSessions(config, 'lee')).toEqual([]);
+  });
+
+  it('a sign-in whose new record cannot be created is refused, the old session kept', async () => {
+    const inner = memoryStore();
+    const refusing = storeWith(inner, {
+      write: (id, change) =>
+        change.mode === 'create' && userTagInId(id) !== undefined
+          ? Promise.resolve(false)
+          : inner.write(id, change),
+    });
+    const { engine, config } = setup({}, refusing);
+    const first = fakeRequest();
+    const anonymous = await engine.updateSession(first.request, config, { cart: [1] });
+    const anonymousId = anonymous.id;
+    const signIn = fakeRequest(cookieOf(first.setCookies()));
+    await expectCode(
+      engine.updateSession(signIn.request, config, { user: 'max' }),
+      'ERR_SESSION_REVOKED',
+    );
+    expect(signIn.setCookies()).toEqual([]);
+    expect((await inner.get(anonymousId))?.data).toEqual({ cart: '[1]' });
+  });
+
+  it('listSessions leaves out a session past its idle window that the store still holds', async () => {
+    const { engine, config, advance } = setup({ maxAge: undefined, idleTimeout: 600 });
+    const first = fakeRequest();
+    const session = await engine.updateSession(first.request, config, { user: 'ned' });
+    expect((await engine.listSessions(config, 'ned')).map((info) => info.id)).toEqual([session.id]);
+    advance(11 * MINUTE);
+    expect(await engine.listSessions(config, 'ned')).toEqual([]);
+  });
+
+  it('revokeUserSessions keeps the sessions named in except, one id or several', async () => {
+    const { engine, config } = setup();
+    const signIn = async () => {
+      const request = fakeRequest();
+      return (await engine.updateSession(request.request, config, { user: 'ora' })).id;
+    };
+    const ids = [await signIn(), await signIn(), await signIn()];
+    expect(await engine.revokeUserSessions(config, 'ora', { except: ids[0]! })).toBe(2);
+    expect((await engine.listSessions(config, 'ora')).map((info) => info.id)).toEqual([ids[0]]);
+    const more = [await signIn(), await signIn()];
+    expect(await engine.revokeUserSessions(config, 'ora', { except: [ids[0]!, more[1]!] })).toBe(1);
+    expect((await engine.listSessions(config, 'ora')).map((info) => info.id).sort()).toEqual(
+      [ids[0], more[1]].sort(),
+    );
+  });
+
+  it('a numeric user key is a user like its decimal string', async () => {
+    const { engine, config } = setup({
+      userKey: (data: { userId?: number }) => data.userId,
+    });
+    const request = fakeRequest();
+    const session = await engine.updateSession(request.request, config, { userId: 42 });
+    expect(userTagInId(session.id)).toBe(userTagOf('42'));
+    expect((await engine.listSessions(config, 42)).map((info) => info.id)).toEqual([session.id]);
+    expect((await engine.listSessions(config, '42')).map((info) => info.id)).toEqual([session.id]);
+  });
+
+  it("a clear before any read in a request with a session header deletes the header's session", async () => {
+    const { engine, config, store } = setup();
+    const signIn = fakeRequest();
+    const session = await engine.updateSession(signIn.request, config, { user: 'pia' });
+    const token = await engine.sealSession(signIn.request, config);
+    const cookies: string[] = [];
+    const headerRequest = createRequestContext({
+      getRequestHeader: (name) => (name === 'x-h3-session' ? token : undefined),
+      setCookie: (header) => {
+        cookies.push(header);
+      },
+      headersSent: () => false,
+    });
+    await engine.clearSession(headerRequest, config);
+    expect(await store.get(session.id)).toBeUndefined();
+    // A session from the header is the API client's: its cookie is not touched.
+    expect(cookies).toEqual([]);
+  });
+
+  it("the record's own times decide: a record older than the reference says is refused", async () => {
+    const inner = memoryStore();
+    let age = { created: 0, seen: 0 };
+    const aging = storeWith(inner, {
+      get: async (id) => {
+        const record = await inner.get(id);
+        return (
+          record && {
+            ...record,
+            createdAt: record.createdAt - age.created,
+            lastSeenAt: record.lastSeenAt - age.seen,
+          }
+        );
+      },
+    });
+    const { engine, config, rejections } = setup({ maxAge: 3600, idleTimeout: 600 }, aging);
+    const first = fakeRequest();
+    await engine.updateSession(first.request, config, { a: 1 });
+    const cookie = cookieOf(first.setCookies());
+    age = { created: 3601_000, seen: 0 };
+    expect((await engine.getSession(fakeRequest(cookie).request, config)).data).toEqual({});
+    age = { created: 0, seen: 601_000 };
+    expect((await engine.getSession(fakeRequest(cookie).request, config)).data).toEqual({});
+    expect(rejections.map((r) => [r.error.code, r.error.message])).toEqual([
+      ['ERR_SESSION_EXPIRED', 'The session has expired'],
+      ['ERR_SESSION_EXPIRED', 'The session was idle for too long'],
+    ]);
+  });
+
+  it('a record whose values are not JSON, or carry a prototype key, is refused with its reason', async () => {
+    const inner = memoryStore();
+    let values: Record<string, string> = {};
+    const corrupt = storeWith(inner, {
+      get: async (id) => {
+        const record = await inner.get(id);
+        return record && { ...record, data: values };
+      },
+    });
+    const { engine, config, rejections } = setup({}, corrupt);
+    const first = fakeRequest();
+    await engine.updateSession(first.request, config, { a: 1 });
+    const cookie = cookieOf(first.setCookies());
+    values = { a: 'not json' };
+    expect((await engine.getSession(fakeRequest(cookie).request, config)).data).toEqual({});
+    values = { a: '{"__proto__": {"polluted": true}}' };
+    expect((await engine.getSession(fakeRequest(cookie).request, config)).data).toEqual({});
+    expect(rejections.map((r) => r.error.code)).toEqual(['ERR_COOKIE_INVALID', 'ERR_DATA_INVALID']);
+  });
+
   it('refuses configurations that break the store rules', async () => {
     const store = memoryStore();
     const cases: [Partial<SessionConfig>, RegExp][] = [

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createClient, RESP_TYPES } from 'redis';
+import { createClient, RESP_TYPES, type TypeMapping } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSessionError } from '../../src/errors.js';
 import { redisStore, type RedisClient } from '../../src/store/redis.js';
@@ -177,6 +177,71 @@ describe('redisStore options', () => {
       options: { keyPrefix: Buffer.from('x:') },
     };
     expect(configError(() => redisStore({ client })).message).toMatch(/keyPrefix must be a string/);
+  });
+
+  it('fails a call whose reply has a shape no Redis client gives, never misreads it', async () => {
+    const replies: Record<string, unknown> = {};
+    const odd: RedisClient = {
+      sendCommand: (args: string[]) => {
+        const script = Object.entries(SCRIPTS).find(([, { sha }]) => sha === args[1])?.[0];
+        return Promise.resolve(replies[args[0] === 'HGETALL' ? 'get' : (script ?? '?')]);
+      },
+    };
+    const store = redisStore({ client: odd });
+    const id = freshId(freshUser());
+    const unexpected = /unexpected reply from the Redis client/;
+    replies['get'] = 7;
+    await expect(store.get(id)).rejects.toThrow(unexpected);
+    replies['write'] = 'one';
+    await expect(store.write(id, change(Date.now()))).rejects.toThrow(unexpected);
+    replies['write'] = 1.5;
+    await expect(store.write(id, change(Date.now()))).rejects.toThrow(unexpected);
+    replies['delete'] = [1];
+    await expect(store.delete(id)).rejects.toThrow(unexpected);
+    replies['markMoved'] = 'x';
+    await expect(store.markMoved(id, 'to', Date.now())).rejects.toThrow(unexpected);
+    replies['takeFlash'] = 3;
+    await expect(store.takeFlash(id, 'f')).rejects.toThrow(unexpected);
+    // Replies of the right kinds in other spellings (bigint and text integers, bytes) read as such.
+    replies['write'] = 1n;
+    expect(await store.write(id, change(Date.now()))).toBe(true);
+    replies['write'] = '0';
+    expect(await store.write(id, change(Date.now()))).toBe(false);
+    replies['takeFlash'] = new TextEncoder().encode('"ü"');
+    expect(await store.takeFlash(id, 'f')).toBe('"ü"');
+    replies['takeFlash'] = undefined;
+    expect(await store.takeFlash(id, 'f')).toBeUndefined();
+    // A record missing a field, or with a field of no known kind, and list entries cut short
+    // or malformed, are skipped, not guessed.
+    replies['get'] = ['c', '1', 's', null, 'x:odd', '1', null, 'v'];
+    expect(await store.get(id)).toBeUndefined();
+    replies['list'] = ['a', '1', '2', 'b', 'later', '2', 'c', '3'];
+    expect(await store.list('tag', 0)).toEqual([{ id: 'a', createdAt: 1, lastSeenAt: 2 }]);
+  });
+
+  it('takes an ioredis client without options as one with no keyPrefix', async () => {
+    const calls: unknown[][] = [];
+    const client = {
+      evalsha: (...args: unknown[]) => {
+        calls.push(args);
+        return Promise.resolve(1);
+      },
+      eval: () => Promise.resolve(1),
+      call: () => Promise.resolve([]),
+    };
+    const store = redisStore({ client, prefix: 'p:' });
+    expect(await store.touch('an-id', 1, 2)).toBe(true);
+    expect(calls[0]).toEqual([
+      SCRIPTS.touch.sha,
+      1,
+      'p:{an-id}:an-id',
+      'p:',
+      'an-id',
+      '1',
+      '2',
+      '2',
+    ]);
+    expect(await store.get('an-id')).toBeUndefined();
   });
 
   it('sends a node-redis cluster command to the slot of its first key, never as read-only', async () => {
@@ -614,18 +679,25 @@ describe('redisStore on a server of its own', () => {
     expect(await admin.keys(`app:${prefix}*`)).toEqual([]);
   });
 
-  it('reads records through a RESP3 client that maps strings to buffers', async () => {
-    const prefix = freshPrefix();
-    const client = createClient({ url: own().url, RESP: 3 });
+  /**
+   * A connected RESP3 client with `typeMapping` in its command options: the way a mapping
+   * reaches `sendCommand` (a `withTypeMapping` proxy maps the typed commands only).
+   */
+  async function resp3Client(typeMapping: TypeMapping) {
+    const client = createClient({ url: own().url, RESP: 3, commandOptions: { typeMapping } });
     client.on('error', () => undefined);
     await client.connect();
     closers.push(() => {
       client.destroy();
     });
-    const store = redisStore({
-      client: client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }),
-      prefix,
-    });
+    return client;
+  }
+
+  it('reads records through a RESP3 client that maps strings to buffers', async () => {
+    const prefix = freshPrefix();
+    const client = await resp3Client({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    expect(await client.sendCommand(['ECHO', 'x'])).toBeInstanceOf(Buffer);
+    const store = redisStore({ client, prefix });
     const now = Date.now();
     const user = freshUser();
     const id = freshId(user);
@@ -643,22 +715,17 @@ describe('redisStore on a server of its own', () => {
 
   it('reads records whatever a RESP3 client maps a hash reply to: object, Map or array', async () => {
     const prefix = freshPrefix();
-    const client = createClient({ url: own().url, RESP: 3 });
-    client.on('error', () => undefined);
-    await client.connect();
-    closers.push(() => {
-      client.destroy();
-    });
     const now = Date.now();
     const id = freshId(freshUser());
-    const writer = redisStore({ client, prefix });
+    const writer = redisStore({ client: await resp3Client({}), prefix });
     const set = JSON.parse('{ "a": "1", "__proto__": "2" }') as Record<string, string>;
     await writer.write(id, change(now, { set, flashSet: { f: '3' } }));
     for (const mapping of [Object, Map, Array]) {
-      const store = redisStore({
-        client: client.withTypeMapping({ [RESP_TYPES.MAP]: mapping }),
-        prefix,
-      });
+      const client = await resp3Client({ [RESP_TYPES.MAP]: mapping });
+      const reply = await client.sendCommand(['HGETALL', `${prefix}{${id}}:${id}`]);
+      const shape = reply instanceof Map ? 'Map' : Array.isArray(reply) ? 'Array' : typeof reply;
+      expect(shape).toBe(mapping === Object ? 'object' : mapping.name);
+      const store = redisStore({ client, prefix });
       const record = await store.get(id);
       expect({ ...record?.data }, mapping.name).toEqual({ a: '1', ['__proto__']: '2' });
       expect({ ...record?.flash }).toEqual({ f: '3' });

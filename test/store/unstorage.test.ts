@@ -239,6 +239,24 @@ describe('unstorageStore', () => {
     expect({ ...record?.flash }).toEqual({});
   });
 
+  it('does not follow a move marker the driver kept past its end', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const store = unstorageStore(createStorage(), { prefix: '' });
+      const now = Date.now();
+      await store.write('before', change(now, { set: { a: '1' } }));
+      expect(await store.markMoved('before', 'after', now + 1000)).toBeDefined();
+      vi.setSystemTime(now + 999);
+      expect(await store.delete('before')).toBe('after');
+      await store.write('again', change(now + 999, { set: { a: '1' } }));
+      expect(await store.markMoved('again', 'after', now + 1000)).toBeDefined();
+      vi.setSystemTime(now + 1001);
+      expect(await store.delete('again')).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('keeps a user index bounded: ended sessions leave it (and the storage) at the next change', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const t0 = Date.now();
