@@ -653,6 +653,33 @@ describe('store mode in the engine', () => {
     expect(rejections.map((r) => r.error.code)).toEqual(['ERR_COOKIE_INVALID', 'ERR_DATA_INVALID']);
   });
 
+  it('with the cookie off, a store session is written to the store and sets no cookie', async () => {
+    const { engine, config, store } = setup({ cookie: false });
+    const request = fakeRequest();
+    const session = await engine.updateSession(request.request, config, { a: 1 });
+    expect(request.setCookies()).toEqual([]);
+    expect((await store.get(session.id))?.data).toEqual({ a: '1' });
+  });
+
+  it('a clear with a refused session header falls back to the cookie and ends its session', async () => {
+    const { engine, config, store } = setup();
+    const first = fakeRequest();
+    const session = await engine.updateSession(first.request, config, { a: 1 });
+    const cookie = cookieOf(first.setCookies())!;
+    const cookies: string[] = [];
+    const request = createRequestContext({
+      getRequestHeader: (name) =>
+        name === 'x-h3-session' ? 'Fe26.2**not-a-token' : name === 'cookie' ? cookie : undefined,
+      setCookie: (header) => {
+        cookies.push(header);
+      },
+      headersSent: () => false,
+    });
+    await engine.clearSession(request, config);
+    expect(await store.get(session.id)).toBeUndefined();
+    expect(cookies.join('\n')).toMatch(/^h3=;/m);
+  });
+
   it('refuses configurations that break the store rules', async () => {
     const store = memoryStore();
     const cases: [Partial<SessionConfig>, RegExp][] = [

@@ -127,6 +127,29 @@ describe('memoryStore', () => {
     }
   });
 
+  it('move markers end at their time, and never outnumber max', async () => {
+    const { store, clock } = clocked(2);
+    const moved = async (id: string, until: number) => {
+      await store.write(id, change(clock.now));
+      return store.markMoved(id, `${id}-next`, until);
+    };
+    // A marker whose time has passed already is not kept.
+    expect(await moved('gone', T0)).toBeDefined();
+    expect(await store.delete('gone')).toBe(false);
+    await moved('a', T0 + 1000);
+    clock.now = T0 + 1000;
+    // Ended: not followed (and dropped when met).
+    expect(await store.delete('a')).toBe(false);
+    clock.now = T0;
+    await moved('b', T0 + HOUR);
+    await moved('c', T0 + HOUR);
+    await moved('d', T0 + HOUR);
+    // Two at most: the oldest went to make room.
+    expect(await store.delete('b')).toBe(false);
+    expect(await store.delete('c')).toBe('c-next');
+    expect(await store.delete('d')).toBe('d-next');
+  });
+
   it('a record ends at its expiresAt by the injected clock', async () => {
     const { store, clock } = clocked();
     const user = userTagOf('expiry@example.com');

@@ -198,6 +198,8 @@ describe('redisStore options', () => {
     await expect(store.write(id, change(Date.now()))).rejects.toThrow(unexpected);
     replies['delete'] = [1];
     await expect(store.delete(id)).rejects.toThrow(unexpected);
+    replies['delete'] = null;
+    await expect(store.delete(id)).rejects.toThrow(unexpected);
     replies['markMoved'] = 'x';
     await expect(store.markMoved(id, 'to', Date.now())).rejects.toThrow(unexpected);
     replies['takeFlash'] = 3;
