@@ -16,6 +16,40 @@ import type {
 } from './types.js';
 import { watchWrite } from './unawaited.js';
 
+/**
+ * Where a manager keeps its request's session state: a non-enumerable property under a
+ * symbol of this module, so `{ ...session }` and JSON never show it.
+ */
+const STATE: unique symbol = Symbol('session state');
+
+type WithState = Readonly<Record<typeof STATE, SessionState>>;
+
+/**
+ * The accessors every manager gets as own properties, shared by all: one getter each,
+ * reading the state through `this` (which also works through a Proxy or an object made
+ * with the manager as prototype). Closures made per manager gave every manager a shape of
+ * its own: 2.3–3.0 µs a construction against 0.3 µs, and a session read three times slower
+ * (bench/results/NOTES.md).
+ */
+const ID: PropertyDescriptor = {
+  enumerable: true,
+  get(this: WithState) {
+    return this[STATE].session?.id;
+  },
+};
+const CREATED_AT: PropertyDescriptor = {
+  enumerable: true,
+  get(this: WithState) {
+    return this[STATE].session?.createdAt;
+  },
+};
+const DATA: PropertyDescriptor = {
+  enumerable: true,
+  get(this: WithState) {
+    return this[STATE].session?.data ?? {};
+  },
+};
+
 export class LiveSession<
   T extends SessionDataT,
   F extends FlashDataT = FlashDataT,
@@ -26,31 +60,6 @@ export class LiveSession<
   readonly #engine: SessionEngine;
   readonly #request: RequestContext;
   readonly #config: SessionConfig;
-  readonly #state: SessionState;
-
-  /**
-   * The accessors every manager gets as own properties, shared: one getter function each
-   * reading the manager's private state. Closures made per manager cost 2.3–3.0 µs a
-   * construction against 0.3 µs (bench/results/NOTES.md), in a session read of ~7 µs.
-   */
-  static readonly #id: PropertyDescriptor = {
-    enumerable: true,
-    get(this: LiveSession<SessionDataT>) {
-      return this.#state.session?.id;
-    },
-  };
-  static readonly #createdAt: PropertyDescriptor = {
-    enumerable: true,
-    get(this: LiveSession<SessionDataT>) {
-      return this.#state.session?.createdAt;
-    },
-  };
-  static readonly #data: PropertyDescriptor = {
-    enumerable: true,
-    get(this: LiveSession<SessionDataT>) {
-      return this.#state.session?.data ?? {};
-    },
-  };
 
   constructor(
     engine: SessionEngine,
@@ -61,11 +70,10 @@ export class LiveSession<
     this.#engine = engine;
     this.#request = request;
     this.#config = config;
-    // The state stays private: no property of the manager users could reach.
-    this.#state = state;
-    Object.defineProperty(this, 'id', LiveSession.#id);
-    Object.defineProperty(this, 'createdAt', LiveSession.#createdAt);
-    Object.defineProperty(this, 'data', LiveSession.#data);
+    Object.defineProperty(this, STATE, { value: state });
+    Object.defineProperty(this, 'id', ID);
+    Object.defineProperty(this, 'createdAt', CREATED_AT);
+    Object.defineProperty(this, 'data', DATA);
   }
 
   update(update?: SessionUpdate<T>): Promise<this> {

@@ -222,10 +222,10 @@ const MOVE_MARKER_MS = 60_000;
 
 /**
  * Move markers a delete follows. A chain is as long as the moves one session made within a
- * marker's life (one a second for a whole minute is past any real client); past it the
- * delete fails rather than report a session ended that may live on.
+ * marker's life: a thousand is more than sixteen a second for a whole minute, past any real
+ * client. Past it the delete fails rather than report a session ended that may live on.
  */
-const MAX_MOVES_FOLLOWED = 64;
+const MAX_MOVES_FOLLOWED = 1000;
 
 /** A session moved to a new id: the record written there, and what it was made from. */
 interface Moved {
@@ -317,12 +317,11 @@ function mergeInto(target: Record<string, unknown>, update: object): void {
  * @throws SessionError `ERR_DATA_INVALID` when the data cannot even be copied (functions...)
  */
 function deepCopy(data: Record<string, unknown>): Record<string, unknown> {
-  const plain = copyJson(data) as Record<string, unknown> | undefined;
-  if (plain !== undefined) return plain;
   try {
-    return structuredClone(data);
+    return (copyJson(data) as Record<string, unknown> | undefined) ?? structuredClone(data);
   } catch {
-    // The clone's own error quotes the value (a function's source): never pass it on.
+    // A getter that throws, or what the clone refuses (its error quotes the value, a
+    // function's source: never pass it on).
     throw new SessionError('ERR_DATA_INVALID', 'Data cannot be represented faithfully as JSON');
   }
 }
@@ -1182,6 +1181,8 @@ export function createSessionEngine(parts: SessionEngineParts): SessionEngine {
       deleted = true;
       target = outcome;
     }
+    // The markers followed are spent (a delete consumes the marker it follows), so a retry
+    // of the same id cannot reach the session either: the error says what can.
     throw new SessionError(
       'ERR_STORE_UNAVAILABLE',
       `The session moved more than ${MAX_MOVES_FOLLOWED} times within a minute, so its ` +

@@ -74,6 +74,16 @@ end
 `;
 
 /**
+ * KEYS: record. Returns HGETALL's flat field/value list. Only for ioredis clusters: they send
+ * a command flagged read-only, as HGETALL is, to a replica when `scaleReads` says so, and a
+ * replica may not have the latest revocation yet; a script always runs on the master.
+ * Every other client reads with a plain HGETALL (several times cheaper for Redis).
+ */
+const READ = `
+return redis.call('HGETALL', KEYS[1])
+`;
+
+/**
  * KEYS: record, then the user's index when the change has a user. ARGV: prefix, id, mode,
  * createdAt, lastSeenAt, expiresAt, expiresAt as whole ms, userTag, n, n field/value pairs
  * to set, then the fields to delete. Returns 1, or 0 for an update of a missing record or
@@ -118,6 +128,8 @@ for i = first_deleted, #ARGV do
 end
 each_chunk(deleted, 1, function(part) redis.call('HDEL', record, unpack(part)) end)
 local live = true
+-- The expiry was set with this same end by the write or touch that stored it; a record
+-- whose expiry was taken away outside the store keeps none until its end changes.
 if not existed or old_end ~= ARGV[6] then
   -- An expiry already past deletes the record at once: then it leaves the index too.
   redis.call('PEXPIREAT', record, ARGV[7])
@@ -286,6 +298,7 @@ function script(body: string): RedisScript {
 
 /** The store's scripts by operation. */
 export const SCRIPTS: {
+  readonly read: RedisScript;
   readonly write: RedisScript;
   readonly touch: RedisScript;
   readonly takeFlash: RedisScript;
@@ -294,6 +307,7 @@ export const SCRIPTS: {
   readonly list: RedisScript;
   readonly deleteUser: RedisScript;
 } = {
+  read: script(READ),
   write: script(WRITE),
   touch: script(TOUCH),
   takeFlash: script(TAKE_FLASH),

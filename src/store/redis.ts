@@ -17,7 +17,7 @@
  *   just revoked, and a read-modify-write of the index would drop entries written in
  *   between; a script runs whole, on the node that owns the slot, on every client alike.
  *   A read is one HGETALL, atomic as any command, and several times cheaper for Redis than
- *   the same call from a script.
+ *   the same call from a script (on an ioredis cluster, a script: see SCRIPTS.read).
  * - **Expiry.** The engine checks every time itself; PEXPIREAT on records and indexes only
  *   lets Redis collect what has ended, and each script that touches an index drops the
  *   members that have ended, so an index never grows without bound.
@@ -280,7 +280,8 @@ function nodeRedisCommands(
 /**
  * ioredis: the same through its `evalsha`/`eval` and `call`. ioredis adds its `keyPrefix`
  * to every command's keys but not to ARGV, so the scripts get it in front of the prefix
- * they build keys from.
+ * they build keys from. (node-redis clusters are told every command is not read-only, so
+ * they never read from a replica.)
  */
 function ioredisCommands(client: IoRedisClient, prefix: string): RedisCommands {
   const options = (client as { options?: unknown }).options;
@@ -292,17 +293,23 @@ function ioredisCommands(client: IoRedisClient, prefix: string): RedisCommands {
     throw invalid('an ioredis keyPrefix must be a string');
   }
   const serverPrefix = (keyPrefix ?? '') + prefix;
+  const runScript: RedisCommands['runScript'] = async (script, keys, args) => {
+    const rest = [...keys, serverPrefix, ...args];
+    try {
+      return await client.evalsha(script.sha, keys.length, ...rest);
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return client.eval(script.source, keys.length, ...rest);
+    }
+  };
+  // A cluster may send HGETALL to a replica (`scaleReads`), which can lag behind a
+  // revocation: there a read is a script, which always runs on the master.
+  const isCluster = (client as { isCluster?: unknown }).isCluster === true;
   return {
-    async runScript(script, keys, args) {
-      const rest = [...keys, serverPrefix, ...args];
-      try {
-        return await client.evalsha(script.sha, keys.length, ...rest);
-      } catch (error) {
-        if (!isNoScript(error)) throw error;
-        return client.eval(script.source, keys.length, ...rest);
-      }
-    },
-    readHash: (key) => client.call('HGETALL', key),
+    runScript,
+    readHash: isCluster
+      ? (key) => runScript(SCRIPTS.read, [key], [])
+      : (key) => client.call('HGETALL', key),
   };
 }
 

@@ -213,6 +213,18 @@ describe('session engine: the write queue', () => {
       message: 'Data cannot be represented faithfully as JSON',
     });
     delete (manager.data as Record<string, unknown>).fn;
+    // A getter that throws while the data is copied is refused the same way.
+    Object.defineProperty(manager.data, 'fn', {
+      enumerable: true,
+      configurable: true,
+      get() {
+        throw new Error('a getter that throws');
+      },
+    });
+    await expect(manager.update(() => ({ more: 1 }))).rejects.toMatchObject({
+      code: 'ERR_DATA_INVALID',
+    });
+    delete (manager.data as Record<string, unknown>).fn;
     delete (manager.data as Record<string, unknown>).when;
 
     await manager.update((data) => {

@@ -425,6 +425,21 @@ export function describeStoreContract(
       expect(await s().deleteUser(user, [])).toBe(1);
     });
 
+    it('a record written without the user it had leaves that user, and a touch does not bring it back', async () => {
+      const now = Date.now();
+      const user = freshUser();
+      const id = freshId(user);
+      await s().write(id, change(now, { userTag: user, set: { a: '1' } }));
+      expect(await listedIds(s(), user, now)).toEqual([id]);
+      await s().write(id, change(now, { mode: 'update', userTag: undefined }));
+      expect((await mustGet(s(), id)).userTag).toBeUndefined();
+      expect(await listedIds(s(), user, now)).toEqual([]);
+      expect(await s().touch(id, now + 1, now + HOUR + 1)).toBe(true);
+      expect(await listedIds(s(), user, now)).toEqual([]);
+      expect(await s().deleteUser(user, [])).toBe(0);
+      expect((await mustGet(s(), id)).data).toEqual({ a: '1' });
+    });
+
     it('list gives the live sessions of that user only, with their times', async () => {
       const now = Date.now();
       const user = freshUser();

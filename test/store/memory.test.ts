@@ -127,17 +127,6 @@ describe('memoryStore', () => {
     }
   });
 
-  it('a record written without the user it had leaves that user index', async () => {
-    const { store } = clocked();
-    const user = userTagOf('left@example.com');
-    const id = storeSessionId(user, 'y');
-    await store.write(id, change(T0, { userTag: user }));
-    expect((await store.list(user, T0)).map((info) => info.id)).toEqual([id]);
-    await store.write(id, change(T0, { mode: 'update', userTag: undefined }));
-    expect(await store.list(user, T0)).toEqual([]);
-    expect(stats(store)).toEqual({ records: 1, users: 0, indexed: 0 });
-  });
-
   it('move markers end at their time, and never outnumber max', async () => {
     const { store, clock } = clocked(2);
     const moved = async (id: string, until: number) => {

@@ -221,6 +221,24 @@ describe('redisStore options', () => {
     expect(await store.list('tag', 0)).toEqual([{ id: 'a', createdAt: 1, lastSeenAt: 2 }]);
   });
 
+  it('reads an ioredis cluster through a script, so a read never goes to a replica', async () => {
+    const sent: unknown[][] = [];
+    const cluster = {
+      isCluster: true,
+      evalsha: (...args: unknown[]) => {
+        sent.push(['evalsha', ...args]);
+        return Promise.resolve([]);
+      },
+      eval: () => Promise.resolve([]),
+      call: (...args: unknown[]) => {
+        sent.push(['call', ...args]);
+        return Promise.resolve([]);
+      },
+    };
+    expect(await redisStore({ client: cluster, prefix: 'p:' }).get('an-id')).toBeUndefined();
+    expect(sent).toEqual([['evalsha', SCRIPTS.read.sha, 1, 'p:{an-id}:an-id', 'p:']]);
+  });
+
   it('takes an ioredis client without options as one with no keyPrefix', async () => {
     const calls: unknown[][] = [];
     const client = {

@@ -28,10 +28,19 @@ function routesFor(password: string, second: SessionConfig): Routes {
     '/shape': async (exchange) => {
       const session = await hostSession(exchange, config);
       await session.update({ user: 'ada' });
+      const proxied = new Proxy(session, {});
+      const inheriting = Object.create(session) as typeof session;
       return {
         spread: { ...session },
         json: JSON.parse(JSON.stringify(session)) as unknown,
         keys: Object.keys(session),
+        symbols: Object.getOwnPropertySymbols({ ...session }).length,
+        // Wrappers (a Proxy, an object inheriting from the manager) read the same session.
+        wrapped:
+          proxied.id === session.id &&
+          proxied.data === session.data &&
+          inheriting.createdAt === session.createdAt &&
+          inheriting.data === session.data,
       };
     },
 
@@ -96,8 +105,12 @@ describe.each(hosts)('the session manager as h3 shows it, on $name', (host) => {
       spread: { id: string; createdAt: number };
       json: unknown;
       keys: string[];
+      symbols: number;
+      wrapped: boolean;
     };
     expect(body.keys).toEqual(['id', 'createdAt', 'data']);
+    expect(body.symbols).toBe(0);
+    expect(body.wrapped).toBe(true);
     expect(body.spread).toEqual({
       id: expect.stringMatching(UUID) as unknown,
       createdAt: expect.any(Number) as unknown,
