@@ -4,7 +4,9 @@
  * process behind the same proxy. A session sealed by one process is read by the other,
  * whose caches have never seen its salts, so this shows what a deployment of several
  * processes (node:cluster, containers) pays. Reported as the servers' CPU per request
- * (steadier than requests/s on a shared machine: the proxy and the client share it).
+ * (steadier than requests/s on a shared machine: the proxy and the client share it), beside
+ * the same two deployments of bare node:http (similar response work, no session): what the
+ * second process costs a server that has no session to share.
  *
  *   node bench/http-processes.mjs [--rounds 3] [--duration 4] [--connections 16]
  */
@@ -93,28 +95,63 @@ async function measure(port, path, cookie, pids) {
 /** @param {number[]} list */
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? NaN;
 
-const servers = [await startServer('sealed-session'), await startServer('sealed-session')];
-const [first, second] =
-  /** @type {[import('./http/fixtures.mjs').RunningServer, import('./http/fixtures.mjs').RunningServer]} */ (
-    servers
-  );
-const single = await roundRobinProxy([first.port]);
-const pair = await roundRobinProxy([first.port, second.port]);
+/**
+ * A deployment of `name`: two processes, a proxy to the first alone and one to both.
+ *
+ * @param {string} name - a server of bench/http/server.mjs
+ */
+async function deployment(name) {
+  const servers = [await startServer(name), await startServer(name)];
+  const [first, second] =
+    /** @type {[import('./http/fixtures.mjs').RunningServer, import('./http/fixtures.mjs').RunningServer]} */ (
+      servers
+    );
+  const single = await roundRobinProxy([first.port]);
+  const pair = await roundRobinProxy([first.port, second.port]);
+  return {
+    /** One round of `path`: through one process, then through both. */
+    round: async (/** @type {string} */ path, /** @type {string} */ cookie) => ({
+      one: await measure(single.port, path, cookie, [first.pid]),
+      two: await measure(pair.port, path, cookie, [first.pid, second.pid]),
+    }),
+    single,
+    pair,
+    close: async () => {
+      await single.close();
+      await pair.close();
+      await Promise.all(servers.map((server) => server.stop()));
+    },
+  };
+}
+
+// bare-node-http does the same response work without a session: what two processes cost
+// any server on this machine (each handles half the requests, with less batching per wake-up),
+// which is not the session's.
+const sealed = await deployment('sealed-session');
+const bare = await deployment('bare-node-http');
 try {
   // Signed in on one process; through the pair, every other request reads it on the other.
-  const cookie = await login(single.port);
-  /** @type {Record<string, { single: number[], pair: number[], singleRps: number[], pairRps: number[] }>} */
+  const cookie = await login(sealed.single.port);
+  const bareCookie = await login(bare.single.port);
+  /** @typedef {{ one: number[], two: number[], oneRps: number[], twoRps: number[] }} Samples */
+  /** @type {Record<string, { sealed: Samples, bare: Samples }>} */
   const results = {};
+  /** @returns {Samples} */
+  const empty = () => ({ one: [], two: [], oneRps: [], twoRps: [] });
   for (const path of ['/read', '/write']) {
-    results[path] = { single: [], pair: [], singleRps: [], pairRps: [] };
+    const entry = { sealed: empty(), bare: empty() };
+    results[path] = entry;
     for (let round = 0; round < ROUNDS; round++) {
-      const one = await measure(single.port, path, cookie, [first.pid]);
-      const two = await measure(pair.port, path, cookie, [first.pid, second.pid]);
-      const entry = results[path];
-      entry.single.push(one.cpuPerRequest);
-      entry.pair.push(two.cpuPerRequest);
-      entry.singleRps.push(one.rps);
-      entry.pairRps.push(two.rps);
+      for (const [key, target, jar] of /** @type {const} */ ([
+        ['sealed', sealed, cookie],
+        ['bare', bare, bareCookie],
+      ])) {
+        const { one, two } = await target.round(path, jar);
+        entry[key].one.push(one.cpuPerRequest);
+        entry[key].two.push(two.cpuPerRequest);
+        entry[key].oneRps.push(one.rps);
+        entry[key].twoRps.push(two.rps);
+      }
     }
   }
   // Sessions keep working across the processes: each write is read by the other process,
@@ -122,7 +159,7 @@ try {
   let chained = cookie;
   const counts = [];
   for (let i = 0; i < 4; i++) {
-    const response = await fetch(`http://127.0.0.1:${pair.port}/write`, {
+    const response = await fetch(`http://127.0.0.1:${sealed.pair.port}/write`, {
       headers: { cookie: chained },
     });
     if (response.status !== 200) throw new Error(`/write through the pair: ${response.status}`);
@@ -131,17 +168,22 @@ try {
     if (next !== undefined) chained = next;
   }
   if (counts.join() !== '1,2,3,4') throw new Error(`the processes lost writes: ${counts.join()}`);
-  console.log(`Two sealed-session processes, round-robin per request (${ROUNDS} rounds):`);
+  console.log(`Two processes, round-robin per request (${ROUNDS} rounds), server CPU per request:`);
   for (const [path, entry] of Object.entries(results)) {
-    const ratio = median(entry.single) / median(entry.pair);
+    const ours = { one: median(entry.sealed.one), two: median(entry.sealed.two) };
+    const base = { one: median(entry.bare.one), two: median(entry.bare.two) };
     console.log(
-      `  ${path.padEnd(7)} one process ${median(entry.single).toFixed(1)} µs CPU/req ` +
-        `(${Math.round(median(entry.singleRps))} req/s), two ${median(entry.pair).toFixed(1)} µs ` +
-        `(${Math.round(median(entry.pairRps))} req/s): cost ${ratio.toFixed(2)}x the single process's`,
+      `  ${path.padEnd(7)} sealed-session: one process ${ours.one.toFixed(1)} µs ` +
+        `(${Math.round(median(entry.sealed.oneRps))} req/s), two ${ours.two.toFixed(1)} µs ` +
+        `(${Math.round(median(entry.sealed.twoRps))} req/s): cost ${(ours.one / ours.two).toFixed(2)}x the single process's`,
+    );
+    console.log(
+      `  ${''.padEnd(7)} bare node:http: one process ${base.one.toFixed(1)} µs, two ` +
+        `${base.two.toFixed(1)} µs: ${(base.one / base.two).toFixed(2)}x (what the deployment ` +
+        'costs a server without sessions)',
     );
   }
 } finally {
-  await single.close();
-  await pair.close();
-  await Promise.all(servers.map((server) => server.stop()));
+  await sealed.close();
+  await bare.close();
 }
