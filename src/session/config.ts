@@ -7,7 +7,7 @@ import { resolveOptions, type ResolvedOptions, type SealOptionsInput } from '../
 import { assertPasswordUsable, passwordForSeal, type PasswordInput } from '../iron/password.js';
 import { compileCookie, type CookieTemplate } from '../cookie/session-cookie.js';
 import { validatePurpose } from './purpose.js';
-import type { SessionStore } from '../store/store.js';
+import { STORE_METHODS, type SessionStore } from '../store/store.js';
 import type { CookieOptions, SessionConfig, SessionDataT, SessionRejection } from './types.js';
 
 /** A validated configuration with every default applied. */
@@ -57,18 +57,6 @@ export interface ResolvedConfig {
 
 /** Deadline of a store call when the store names none. */
 export const DEFAULT_STORE_TIMEOUT_MS = 1500;
-
-/** What a store must have: checked once, so a wrong object fails at the first call. */
-const STORE_METHODS = [
-  'get',
-  'write',
-  'touch',
-  'takeFlash',
-  'delete',
-  'markMoved',
-  'list',
-  'deleteUser',
-];
 
 /** Cookie defaults: h3's, plus SameSite=Lax. Frozen: configurations spread over it. */
 export const DEFAULT_COOKIE: Readonly<CookieOptions> = Object.freeze({

@@ -119,3 +119,21 @@ export interface SessionStore {
    */
   deleteUser(userTag: string, except: readonly string[]): Promise<number>;
 }
+
+/** The operations of a {@link SessionStore}: its methods. */
+export type StoreMethod = Exclude<keyof SessionStore, 'kind' | 'timeout'>;
+
+/** Every {@link StoreMethod} once; a record so the compiler notices one left out. */
+const STORE_METHOD_SET: Readonly<Record<StoreMethod, true>> = {
+  get: true,
+  write: true,
+  touch: true,
+  takeFlash: true,
+  delete: true,
+  markMoved: true,
+  list: true,
+  deleteUser: true,
+};
+
+/** The methods every store must have, in the order of the interface. */
+export const STORE_METHODS = Object.keys(STORE_METHOD_SET) as readonly StoreMethod[];

@@ -16,7 +16,7 @@ import type { SessionTransport } from '../../src/session/transport.js';
 import type { SessionConfig, SessionRejection } from '../../src/session/types.js';
 import { memoryStore } from '../../src/store/memory.js';
 import { userTagInId, userTagOf } from '../../src/store/session-id.js';
-import type { SessionStore } from '../../src/store/store.js';
+import { STORE_METHODS, type SessionStore, type StoreMethod } from '../../src/store/store.js';
 
 const PASSWORD = 'store-engine-unit-test-password-0123456789abc';
 const MINUTE = 60_000;
@@ -40,26 +40,14 @@ function cookieOf(setCookies: readonly string[]): string | undefined {
   return line?.slice(0, line.indexOf(';'));
 }
 
-type Method = Exclude<keyof SessionStore, 'kind' | 'timeout'>;
-const METHODS: readonly Method[] = [
-  'get',
-  'write',
-  'touch',
-  'takeFlash',
-  'delete',
-  'markMoved',
-  'list',
-  'deleteUser',
-];
-
 /** A store that forwards to `inner` except where `overrides` says otherwise. */
 function storeWith(
   inner: SessionStore,
-  overrides: Partial<Pick<SessionStore, Method>>,
+  overrides: Partial<Pick<SessionStore, StoreMethod>>,
   extra: Partial<Pick<SessionStore, 'kind' | 'timeout'>> = {},
 ): SessionStore {
   const store: Record<string, unknown> = { kind: inner.kind, ...extra };
-  for (const method of METHODS) {
+  for (const method of STORE_METHODS) {
     store[method] =
       overrides[method] ??
       ((...args: unknown[]) =>
@@ -75,8 +63,8 @@ function countingStore(inner: SessionStore = memoryStore()): {
   total: () => number;
 } {
   const calls: Record<string, number> = {};
-  const counted: Partial<Pick<SessionStore, Method>> = {};
-  for (const method of METHODS) {
+  const counted: Partial<Pick<SessionStore, StoreMethod>> = {};
+  for (const method of STORE_METHODS) {
     (counted as Record<string, unknown>)[method] = (...args: unknown[]) => {
       calls[method] = (calls[method] ?? 0) + 1;
       return (inner[method] as (...a: unknown[]) => Promise<unknown>).apply(inner, args);

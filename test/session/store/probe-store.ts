@@ -14,19 +14,9 @@ import type {
   StoredSessionInfo,
 } from '../../../src/index.js';
 
-export type StoreMethod =
-  'get' | 'write' | 'touch' | 'takeFlash' | 'delete' | 'markMoved' | 'list' | 'deleteUser';
+import { STORE_METHODS, type StoreMethod } from '../../../src/store/store.js';
 
-export const STORE_METHODS: readonly StoreMethod[] = [
-  'get',
-  'write',
-  'touch',
-  'takeFlash',
-  'delete',
-  'markMoved',
-  'list',
-  'deleteUser',
-];
+export { STORE_METHODS, type StoreMethod };
 
 /** 'reject': the call rejects with a client error; 'hang': the call never settles. */
 export type FailureMode = 'ok' | 'reject' | 'hang';
