@@ -94,6 +94,14 @@ export interface IronLimits {
    * secret; a token that needs one more is refused with ERR_DERIVATION_LIMIT, not queued.
    */
   readonly unverifiedDerivations: number;
+  /**
+   * Synchronous derivations of unverified tokens' MAC keys started in one turn of the event
+   * loop; the tokens past it wait for the next turns, in order (src/internal/turn-budget.ts),
+   * so a flood of forged tokens cannot take the turns the valid requests need.
+   */
+  readonly unverifiedDerivationsPerTurn: number;
+  /** Tokens waiting for such a turn; one more is refused with ERR_DERIVATION_LIMIT. */
+  readonly unverifiedDerivationsWaiting: number;
   /** A sealing salt (and its key) is reused for at most this many seals... */
   readonly saltReuseCount: number;
   /** ...and at most this many milliseconds. */
@@ -111,6 +119,13 @@ export const defaultLimits: IronLimits = Object.freeze({
   // of derivations. Legitimate tokens rarely need one: keys of this process's own sealing
   // salts are cached, a peer's salt is derived once, and parallel requests share a run.
   unverifiedDerivations: 16,
+  // A forged token's request costs a few valid ones. Eight a turn leave most of a busy turn
+  // to requests with known keys (a flood's valid share: 0.2 without the budget, 0.58 with
+  // 8, 0.46 with 16), and cost a loop of sequential unseals of never-seen tokens one turn
+  // per eight, about 5% (RELIABILITY.md: Floods; bench/results/NOTES.md).
+  unverifiedDerivationsPerTurn: 8,
+  // Each waiting token holds its request; 1024 is far more than arrive in a few turns.
+  unverifiedDerivationsWaiting: 1024,
   saltReuseCount: 10_000,
   saltReuseMs: 60_000,
 });

@@ -15,6 +15,7 @@
 import { SessionError } from '../errors.js';
 import { encodeBase64url } from '../internal/base64url.js';
 import { LruCache } from '../internal/lru.js';
+import { TurnBudget } from '../internal/turn-budget.js';
 import { withoutStack } from '../internal/stackless.js';
 import type { MaybePromise } from '../internal/maybe-promise.js';
 import type { BackendKey, CryptoBackend, KeyAlgorithm } from './backend/types.js';
@@ -29,6 +30,8 @@ export type KeyCacheLimits = Pick<
   | 'keysPerSecret'
   | 'sharedDerivations'
   | 'unverifiedDerivations'
+  | 'unverifiedDerivationsPerTurn'
+  | 'unverifiedDerivationsWaiting'
   | 'saltReuseCount'
   | 'saltReuseMs'
 >;
@@ -78,7 +81,7 @@ const derivationLimited = (): SessionError =>
     () =>
       new SessionError(
         'ERR_DERIVATION_LIMIT',
-        'Too many key derivations for unverified tokens are running; the token was not checked',
+        'Too many key derivations for unverified tokens are running or waiting; the token was not checked',
       ),
   );
 
@@ -111,6 +114,8 @@ export class KeyCache {
   #derivationLimit: number;
   /** Asynchronous derivations of unverified tokens' MAC keys running now. */
   #derivationsRunning = 0;
+  /** Synchronous derivations of unverified tokens' MAC keys, spread over turns. */
+  readonly #syncDerivations: TurnBudget;
 
   /**
    * @throws RangeError when a cache bound is not an integer of at least 2
@@ -123,6 +128,10 @@ export class KeyCache {
     this.#stringSecrets = new LruCache(limits.secrets);
     this.#byteSecrets = new LruCache(limits.secrets);
     this.#derivationLimit = checkDerivationLimit(limits.unverifiedDerivations);
+    this.#syncDerivations = new TurnBudget(
+      limits.unverifiedDerivationsPerTurn,
+      limits.unverifiedDerivationsWaiting,
+    );
   }
 
   /**
@@ -229,8 +238,13 @@ export class KeyCache {
    * run where other work waits for them (libuv's thread pool serves fs, dns and zlib too),
    * so at most the derivation limit run at once; a token needing one more is refused at
    * once, as a queue would only move the wait to every request behind it. Joining a
-   * running derivation costs nothing and is never refused; synchronous ones are cheap and
-   * uncapped.
+   * running derivation costs nothing and is never refused.
+   *
+   * Synchronous ones (iron's default of one iteration) run on the caller's thread, where
+   * they compete with every other request for the event loop: at most
+   * `unverifiedDerivationsPerTurn` start in one turn, and the tokens past it wait for the
+   * next turns in order (at most `unverifiedDerivationsWaiting` of them; one more is
+   * refused). Requests with known keys go first; every token is still checked.
    *
    * @throws SessionError `ERR_DERIVATION_LIMIT`
    */
@@ -242,7 +256,10 @@ export class KeyCache {
     const derives = typeof secret === 'string';
     // A synchronous derivation is over before anyone could share it.
     if (derives && iterations <= this.#backend.syncDerivationIterations) {
-      return this.#make(secret, 'sha256', iterations, salt);
+      const admitted = this.#syncDerivations.admit();
+      if (admitted === undefined) throw derivationLimited();
+      if (admitted === true) return this.#make(secret, 'sha256', iterations, salt);
+      return admitted.then(() => this.#make(secret, 'sha256', iterations, salt));
     }
     const entry = this.#keysOf(secret);
     const cacheKey = `${iterations}|${salt}`;

@@ -2,7 +2,9 @@
  * The engine's cap on asynchronous derivations of unverified tokens' MAC keys: past it a
  * token is refused at once with ERR_DERIVATION_LIMIT (never queued), the count follows
  * derivations as they settle, joining a running derivation is free, and nothing else
- * (sealing, cached keys, keys of verified tokens, synchronous derivations) is limited.
+ * (sealing, cached keys, keys of verified tokens) is limited. Synchronous derivations
+ * (iron's default of one iteration) have a budget per turn of the event loop instead: the
+ * tokens past it wait for the next turns, up to a bound past which they are refused.
  *
  * Derivations are held by a gate over the real backends, so each test decides when they
  * settle and observes the count exactly.
@@ -240,7 +242,8 @@ describe('derivation limit: what is not limited', () => {
     const iron = engine(g.backend, 1);
     const blocker = pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED');
     const sync = { integrity: { iterations: SYNC_PBKDF2_MAX_ITERATIONS } };
-    for (let i = 0; i < 5; i++) {
+    // As many as one turn's budget for them (below): all at once, none refused.
+    for (let i = 0; i < defaultLimits.unverifiedDerivationsPerTurn; i++) {
       expect(thrownCode(() => iron.unsealEager(forged(), PASSWORD, sync))).toBe(
         'ERR_SEAL_UNSEAL_FAILED',
       );
@@ -260,6 +263,134 @@ describe('derivation limit: what is not limited', () => {
     await expect(iron.unseal(token, key, OPTIONS)).resolves.toEqual({ bytes: 1 });
     await g.release();
     await blocker;
+  });
+});
+
+describe('synchronous derivations: a budget per turn of the event loop', () => {
+  /** The node backend, counting the keys it derives. */
+  function counting(): { backend: CryptoBackend; derived: () => number } {
+    let derived = 0;
+    return {
+      backend: {
+        ...nodeBackend,
+        deriveKey(...args) {
+          derived++;
+          return nodeBackend.deriveKey(...args);
+        },
+      },
+      derived: () => derived,
+    };
+  }
+  const budgeted = (backend: CryptoBackend, perTurn: number, waiting: number): Iron =>
+    createIron(backend, {
+      ...defaultLimits,
+      unverifiedDerivationsPerTurn: perTurn,
+      unverifiedDerivationsWaiting: waiting,
+    });
+  /** unsealEager's answer: a value, a thrown code, or a promise still to settle. */
+  function eager(iron: Iron, token: string): unknown {
+    try {
+      return iron.unsealEager(token, PASSWORD);
+    } catch (error) {
+      return (error as { code: SessionErrorCode }).code;
+    }
+  }
+
+  it('past the budget, tokens wait for later turns in order, and each is still checked', async () => {
+    const { backend, derived } = counting();
+    const iron = budgeted(backend, 2, 10);
+    expect(eager(iron, forged())).toBe('ERR_SEAL_UNSEAL_FAILED');
+    expect(eager(iron, forged())).toBe('ERR_SEAL_UNSEAL_FAILED');
+    expect(derived()).toBe(2);
+    const settled: number[] = [];
+    const waiting = [0, 1, 2].map((i) => {
+      const answer = eager(iron, forged());
+      expect(answer).toBeInstanceOf(Promise);
+      return expectCode(answer as Promise<unknown>, 'ERR_SEAL_UNSEAL_FAILED').then(() => {
+        settled.push(i);
+      });
+    });
+    // Nothing more is derived in this turn.
+    await Promise.resolve();
+    expect(derived()).toBe(2);
+    await nextTurn();
+    expect(derived()).toBe(4);
+    expect(settled).toEqual([0, 1]);
+    await nextTurn();
+    expect(derived()).toBe(5);
+    await Promise.all(waiting);
+    expect(settled).toEqual([0, 1, 2]);
+  });
+
+  it('a token with known keys is answered at once while others wait', async () => {
+    const iron = budgeted(nodeBackend, 1, 10);
+    const own = await iron.seal({ own: 1 }, PASSWORD);
+    await nextTurn();
+    expect(eager(iron, forged())).toBe('ERR_SEAL_UNSEAL_FAILED');
+    const waiting = eager(iron, forged());
+    expect(waiting).toBeInstanceOf(Promise);
+    // Verified before: no derivation, no wait.
+    expect(eager(iron, own)).toEqual({ own: 1 });
+    // Sealed here, not yet seen as a token by this engine, but its salts' keys are cached.
+    const sealedNow = await iron.seal({ own: 2 }, PASSWORD);
+    expect(eager(iron, sealedNow)).toEqual({ own: 2 });
+    await expectCode(waiting as Promise<unknown>, 'ERR_SEAL_UNSEAL_FAILED');
+  });
+
+  it('a valid token from elsewhere waits its turn and then opens (no fresh session for it)', async () => {
+    const iron = budgeted(nodeBackend, 1, 10);
+    const fromPeer = await hapi.seal({ peer: true }, PASSWORD);
+    await nextTurn();
+    expect(eager(iron, forged())).toBe('ERR_SEAL_UNSEAL_FAILED');
+    const answer = eager(iron, fromPeer);
+    expect(answer).toBeInstanceOf(Promise);
+    await expect(answer).resolves.toEqual({ peer: true });
+  });
+
+  it('past the waiting bound a token is refused at once, without a derivation', async () => {
+    const { backend, derived } = counting();
+    const iron = budgeted(backend, 1, 2);
+    expect(eager(iron, forged())).toBe('ERR_SEAL_UNSEAL_FAILED');
+    const waiting = [eager(iron, forged()), eager(iron, forged())];
+    expect(eager(iron, forged())).toBe('ERR_DERIVATION_LIMIT');
+    let refusal: unknown;
+    iron.unseal(forged(), PASSWORD).catch((error: unknown) => {
+      refusal = error;
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(refusal).toMatchObject({ name: 'SessionError', code: 'ERR_DERIVATION_LIMIT' });
+    expect((refusal as Error).message).toMatch(/running or waiting/);
+    expect((refusal as Error).message).not.toMatch(/Fe26/);
+    expect(derived()).toBe(1);
+    for (const answer of waiting) {
+      await expectCode(answer as Promise<unknown>, 'ERR_SEAL_UNSEAL_FAILED');
+    }
+    expect(derived()).toBe(3);
+  });
+
+  it('byte passwords derive nothing and never wait', async () => {
+    const iron = budgeted(nodeBackend, 1, 1);
+    const key = new Uint8Array(32).fill(9);
+    // A token for a byte password has no salts.
+    const forgedForBytes = (): string =>
+      `Fe26.2***${random(ALPHABET, 22)}*${random(ALPHABET, 64)}***${random(ALPHABET, 43)}`;
+    for (let i = 0; i < 5; i++) {
+      let code: unknown;
+      try {
+        iron.unsealEager(forgedForBytes(), key);
+      } catch (error) {
+        code = (error as { code: SessionErrorCode }).code;
+      }
+      expect(code).toBe('ERR_SEAL_UNSEAL_FAILED');
+    }
+    const token = await hapi.seal({ bytes: 1 }, key);
+    expect(iron.unsealEager(token, key)).toEqual({ bytes: 1 });
+  });
+
+  it('defaults to 8 a turn and 1024 waiting', () => {
+    expect(defaultLimits.unverifiedDerivationsPerTurn).toBe(8);
+    expect(defaultLimits.unverifiedDerivationsWaiting).toBe(1024);
   });
 });
 
