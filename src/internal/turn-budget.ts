@@ -4,29 +4,27 @@
  * A server handles, in one turn, every request whose bytes have arrived. When some of them
  * carry tokens that cost a key derivation to refuse (well-formed forgeries with fresh salts),
  * a flood of such tokens gets as many turns' worth of work as the valid traffic beside it,
- * and each costs several valid requests. With a budget, at most `perTurn` units run in one
+ * and each costs several valid requests. With a budget, at most `perTurn` units start in one
  * turn; the rest wait, first come first served, for the next turns, while requests that need
- * no such work go on at once. A unit still runs in full when its turn comes: no token is
- * refused or checked less because it waited, and a turn with little such work loses nothing.
- * Past `maxWaiting` units waiting, a new one is refused (the caller decides how), so a flood
- * cannot grow the queue without bound.
+ * no such work go on at once. The budget only changes the order: a unit still runs in full
+ * when its turn comes, none is refused, and a turn with little such work loses nothing.
+ * Past `maxWaiting` units waiting, a new one runs at once, as it would without a budget, so
+ * the queue (each unit in it holds a request) stays bounded whatever arrives.
+ *
+ * It needs turns that end by themselves: `setImmediate` on Node, Bun and Deno. Where a
+ * timer belongs to the request that set it (workerd cancels them when that request ends),
+ * a turn's end could be lost and the units behind it would wait forever, so callers there
+ * have no budget (see the node backend's `scheduleTurn`).
  */
 
-/** Runs `callback` on a later turn of the event loop, after pending I/O has been handled. */
+/** Runs `callback` on a later turn of the event loop, after the pending I/O has been handled. */
 export type ScheduleTurn = (callback: () => void) => void;
 
 /**
- * `setImmediate` where there is one (Node, Bun, Deno): it runs after the turn's I/O
- * callbacks, so waiting work goes after the requests already read. Elsewhere a zero timer.
+ * Past this many units taken from the front of the queue, the taken slots are dropped, so a
+ * queue that never empties (a flood that lasts) does not keep them all.
  */
-export const nextTurn: ScheduleTurn =
-  typeof globalThis.setImmediate === 'function'
-    ? (callback) => {
-        globalThis.setImmediate(callback);
-      }
-    : (callback) => {
-        setTimeout(callback, 0);
-      };
+const COMPACT_AFTER = 1024;
 
 export class TurnBudget {
   readonly #perTurn: number;
@@ -36,14 +34,14 @@ export class TurnBudget {
   #used = 0;
   /** Whether the end of this turn is scheduled (it resets `#used` and lets waiters go). */
   #endScheduled = false;
-  /** Waiting units, oldest first from `#head`; the array is reset when it empties. */
-  #waiting: (() => void)[] = [];
+  /** Waiting units, oldest first from `#head`. */
+  #waiting: ((() => void) | undefined)[] = [];
   #head = 0;
 
   /**
    * @throws RangeError unless `perTurn` and `maxWaiting` are positive integers
    */
-  constructor(perTurn: number, maxWaiting: number, schedule: ScheduleTurn = nextTurn) {
+  constructor(perTurn: number, maxWaiting: number, schedule: ScheduleTurn) {
     for (const [name, value] of [
       ['perTurn', perTurn],
       ['maxWaiting', maxWaiting],
@@ -63,16 +61,17 @@ export class TurnBudget {
   }
 
   /**
-   * Asks to start one unit: `true` to start it now, a promise that resolves when it may
-   * start, or `undefined` when too many are waiting already (the unit must not run).
+   * Asks to start one unit: `true` to start it now, or a promise that resolves when it may
+   * start (never rejects).
    */
-  admit(): true | Promise<void> | undefined {
+  admit(): true | Promise<void> {
     if (this.#used < this.#perTurn && this.waiting === 0) {
       this.#used++;
       this.#scheduleEnd();
       return true;
     }
-    if (this.waiting >= this.#maxWaiting) return undefined;
+    // A full queue no longer orders anything: the unit runs now, as without a budget.
+    if (this.waiting >= this.#maxWaiting) return true;
     const admitted = new Promise<void>((resolve) => {
       this.#waiting.push(resolve);
     });
@@ -94,12 +93,16 @@ export class TurnBudget {
     this.#used = 0;
     while (this.#used < this.#perTurn && this.waiting > 0) {
       const resolve = this.#waiting[this.#head] as () => void;
+      this.#waiting[this.#head] = undefined;
       this.#head++;
       this.#used++;
       resolve();
     }
     if (this.waiting === 0) {
       this.#waiting = [];
+      this.#head = 0;
+    } else if (this.#head >= COMPACT_AFTER) {
+      this.#waiting = this.#waiting.slice(this.#head);
       this.#head = 0;
     }
     // What was let go counts against this turn, which must end too.

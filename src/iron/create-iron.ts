@@ -96,11 +96,15 @@ export interface IronLimits {
   readonly unverifiedDerivations: number;
   /**
    * Synchronous derivations of unverified tokens' MAC keys started in one turn of the event
-   * loop; the tokens past it wait for the next turns, in order (src/internal/turn-budget.ts),
-   * so a flood of forged tokens cannot take the turns the valid requests need.
+   * loop (where the backend has `scheduleTurn`); the tokens past it wait for the next turns,
+   * in order (src/internal/turn-budget.ts), so a flood of forged tokens cannot take the
+   * turns the valid requests need.
    */
   readonly unverifiedDerivationsPerTurn: number;
-  /** Tokens waiting for such a turn; one more is refused with ERR_DERIVATION_LIMIT. */
+  /**
+   * Tokens waiting for such a turn at most; past it a token is checked at once, as without
+   * the budget (the queue stays bounded, and no token is refused for it).
+   */
   readonly unverifiedDerivationsWaiting: number;
   /** A sealing salt (and its key) is reused for at most this many seals... */
   readonly saltReuseCount: number;
@@ -120,11 +124,12 @@ export const defaultLimits: IronLimits = Object.freeze({
   // salts are cached, a peer's salt is derived once, and parallel requests share a run.
   unverifiedDerivations: 16,
   // A forged token's request costs a few valid ones. Eight a turn leave most of a busy turn
-  // to requests with known keys (a flood's valid share: 0.2 without the budget, 0.58 with
-  // 8, 0.46 with 16), and cost a loop of sequential unseals of never-seen tokens one turn
-  // per eight, about 5% (RELIABILITY.md: Floods; bench/results/NOTES.md).
+  // to requests with known keys (a flood's valid share: 0.2 without the budget, 0.56 to
+  // 0.58 with 8, 0.46 with 16), and cost a loop of sequential unseals of never-seen tokens
+  // one turn per eight, about 6% (RELIABILITY.md: Floods; bench/results/NOTES.md).
   unverifiedDerivationsPerTurn: 8,
-  // Each waiting token holds its request; 1024 is far more than arrive in a few turns.
+  // Each waiting token holds its request (and its token, up to 32 KB): 1024 bound that to
+  // a few MiB, and are 128 turns of the budget.
   unverifiedDerivationsWaiting: 1024,
   saltReuseCount: 10_000,
   saltReuseMs: 60_000,

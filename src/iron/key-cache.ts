@@ -81,7 +81,7 @@ const derivationLimited = (): SessionError =>
     () =>
       new SessionError(
         'ERR_DERIVATION_LIMIT',
-        'Too many key derivations for unverified tokens are running or waiting; the token was not checked',
+        'Too many key derivations for unverified tokens are running; the token was not checked',
       ),
   );
 
@@ -114,8 +114,11 @@ export class KeyCache {
   #derivationLimit: number;
   /** Asynchronous derivations of unverified tokens' MAC keys running now. */
   #derivationsRunning = 0;
-  /** Synchronous derivations of unverified tokens' MAC keys, spread over turns. */
-  readonly #syncDerivations: TurnBudget;
+  /**
+   * Synchronous derivations of unverified tokens' MAC keys, spread over turns; none where
+   * the backend has no turns to spread them over.
+   */
+  readonly #syncDerivations: TurnBudget | undefined;
 
   /**
    * @throws RangeError when a cache bound is not an integer of at least 2
@@ -128,10 +131,14 @@ export class KeyCache {
     this.#stringSecrets = new LruCache(limits.secrets);
     this.#byteSecrets = new LruCache(limits.secrets);
     this.#derivationLimit = checkDerivationLimit(limits.unverifiedDerivations);
-    this.#syncDerivations = new TurnBudget(
-      limits.unverifiedDerivationsPerTurn,
-      limits.unverifiedDerivationsWaiting,
-    );
+    this.#syncDerivations =
+      backend.scheduleTurn === undefined
+        ? undefined
+        : new TurnBudget(
+            limits.unverifiedDerivationsPerTurn,
+            limits.unverifiedDerivationsWaiting,
+            backend.scheduleTurn,
+          );
   }
 
   /**
@@ -241,10 +248,11 @@ export class KeyCache {
    * running derivation costs nothing and is never refused.
    *
    * Synchronous ones (iron's default of one iteration) run on the caller's thread, where
-   * they compete with every other request for the event loop: at most
-   * `unverifiedDerivationsPerTurn` start in one turn, and the tokens past it wait for the
-   * next turns in order (at most `unverifiedDerivationsWaiting` of them; one more is
-   * refused). Requests with known keys go first; every token is still checked.
+   * they compete with every other request for the event loop: where the backend has turns
+   * (`scheduleTurn`), at most `unverifiedDerivationsPerTurn` start in one turn, and the
+   * tokens past it wait for the next turns in order. Requests with known keys go first;
+   * every token is still checked, and none is refused for it (past
+   * `unverifiedDerivationsWaiting` waiting, a token is checked at once).
    *
    * @throws SessionError `ERR_DERIVATION_LIMIT`
    */
@@ -256,8 +264,7 @@ export class KeyCache {
     const derives = typeof secret === 'string';
     // A synchronous derivation is over before anyone could share it.
     if (derives && iterations <= this.#backend.syncDerivationIterations) {
-      const admitted = this.#syncDerivations.admit();
-      if (admitted === undefined) throw derivationLimited();
+      const admitted = this.#syncDerivations?.admit() ?? true;
       if (admitted === true) return this.#make(secret, 'sha256', iterations, salt);
       return admitted.then(() => this.#make(secret, 'sha256', iterations, salt));
     }

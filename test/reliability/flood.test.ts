@@ -60,7 +60,7 @@ const TARGET_FRACTION = 0.4;
 /**
  * The CPU fraction CI asserts per option set. With iron's defaults it is the target: the
  * derivations for forged tokens run on the event loop within a budget per turn, and the
- * medians measured are 0.58 to 0.65 (RELIABILITY.md, Floods). At 8192 iterations they run
+ * medians measured are 0.56 to 0.58 (RELIABILITY.md, Floods). At 8192 iterations they run
  * on libuv's thread pool, whose threads take most of two cores in a flood: the floor is the
  * lowest median measured (0.05) less a margin, below the target, so that CI catches a
  * regression of that known gap.

@@ -19,7 +19,7 @@ const IRON_SUBJECT = 'sealed-session/iron';
  * Checks conformance/iron.js runs when given Node's fixtures. Pinned, so a conformance
  * module that silently stops running some checks fails here.
  */
-const EXPECTED_IRON_CHECKS = 25;
+const EXPECTED_IRON_CHECKS = 26;
 
 const RUNTIME_TIMEOUT_MS = 60_000;
 

@@ -6,6 +6,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { createHmac, pbkdf2, pbkdf2Sync, randomFillSync } from 'node:crypto';
 import { Buffer } from 'node:buffer';
+import { setImmediate } from 'node:timers';
 import { promisify } from 'node:util';
 import { startupSnapshot } from 'node:v8';
 import { Pbkdf2Sha1 } from '../../internal/pbkdf2-sha1.js';
@@ -155,6 +156,11 @@ export const nodeBackend: CryptoBackend = {
   randomBytes,
   syncDerivationIterations: SYNC_PBKDF2_MAX_ITERATIONS,
   beforeSnapshot,
+  // Imported from node:timers, not read from globalThis at each call: a test's fake timers
+  // replace the global one, and a turn they never run would leave waiting tokens waiting.
+  scheduleTurn: (callback) => {
+    setImmediate(callback);
+  },
   deriveKey(password: string, salt: string, iterations: number, algorithm: KeyAlgorithm) {
     const size = KEY_BYTES[algorithm];
     if (iterations <= JS_PBKDF2_MAX_ITERATIONS) {

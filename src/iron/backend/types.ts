@@ -3,6 +3,7 @@
  * sizes of iron's algorithms.
  */
 import type { MaybePromise } from '../../internal/maybe-promise.js';
+import type { ScheduleTurn } from '../../internal/turn-budget.js';
 
 /** The iron algorithm a key is for; it fixes the key length and how the key is used. */
 export type KeyAlgorithm = 'aes-256-cbc' | 'aes-128-ctr' | 'sha256';
@@ -35,6 +36,14 @@ export interface CryptoBackend {
    * Absent where there are no such snapshots; a no-op unless one is being built.
    */
   beforeSnapshot?(callback: () => void): void;
+  /**
+   * Where synchronous derivations share their thread with the requests an event loop
+   * serves, and a callback scheduled for a later turn always runs (Node, Bun, Deno): how
+   * to schedule one. The engine then lets only so many derivations for unverified tokens
+   * start in one turn (src/internal/turn-budget.ts). Absent (workerd cancels a request's
+   * timers when it ends, so a scheduled turn could be lost): no such budget.
+   */
+  readonly scheduleTurn?: ScheduleTurn;
   /** PBKDF2-HMAC-SHA1(password UTF-8, salt = UTF-8 of the salt text), imported for `algorithm`. */
   deriveKey(
     password: string,
