@@ -101,6 +101,24 @@ function isLosslessJson(root: unknown): boolean {
   return true;
 }
 
+/**
+ * Sets `target[key] = value` as an own data property, defining (not setting) `__proto__` so
+ * that a key of that name stays data and cannot change the prototype. Other keys are
+ * assigned: defining every key cost twice as much, and gave objects V8 reads more slowly.
+ */
+export function setDataKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    target[key] = value;
+  }
+}
+
 // JSON text can spell a key with escapes ("\u005f_proto__"), so any escape also takes the
 // careful path; plain session data rarely contains one.
 const SUSPICIOUS = /__proto__|constructor|\\u/;

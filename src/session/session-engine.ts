@@ -17,7 +17,7 @@
 import { SessionError, isSessionError, type SessionErrorCode } from '../errors.js';
 import type { Iron } from '../iron/create-iron.js';
 import { iron as sharedIron } from '../iron/instance.js';
-import { copyJson, parseSafe } from '../iron/json.js';
+import { copyJson, parseSafe, setDataKey } from '../iron/json.js';
 import { storeSessionId, userTagInId } from '../store/session-id.js';
 import type { StoreChange, StoredRecord } from '../store/store.js';
 import { chain, toPromise, type MaybePromise } from '../internal/maybe-promise.js';
@@ -295,18 +295,7 @@ function rejection(error: unknown): Promise<never> {
 
 /** Assigns own keys, defining (not setting) `__proto__` so it cannot change a prototype. */
 function mergeInto(target: Record<string, unknown>, update: object): void {
-  for (const [key, value] of Object.entries(update)) {
-    if (key === '__proto__') {
-      Object.defineProperty(target, key, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      target[key] = value;
-    }
-  }
+  for (const [key, value] of Object.entries(update)) setDataKey(target, key, value);
 }
 
 /**

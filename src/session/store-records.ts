@@ -10,7 +10,7 @@
  * would let the slower request put back what the faster one changed or deleted.
  */
 import { SessionError } from '../errors.js';
-import { parseSafe, stringifyLossless } from '../iron/json.js';
+import { parseSafe, setDataKey, stringifyLossless } from '../iron/json.js';
 import { userTagInId, userTagOf } from '../store/session-id.js';
 import type { SessionStore, StoreChange, StoredRecord } from '../store/store.js';
 import type { ResolvedConfig } from './config.js';
@@ -113,16 +113,8 @@ export function userTagFor(
  */
 export function valuesOf(fields: Readonly<Record<string, string>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(fields)) {
-    const value = parseSafe(fields[key]!);
-    // Defined, not assigned: a key named __proto__ stays data, as in a sealed cookie.
-    Object.defineProperty(out, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  // A key named __proto__ stays data, as in a sealed cookie.
+  for (const key of Object.keys(fields)) setDataKey(out, key, parseSafe(fields[key]!));
   return out;
 }
 
@@ -176,14 +168,7 @@ export function applyKeys(
   set: Readonly<Record<string, string>>,
   unset: readonly string[],
 ): void {
-  for (const key of Object.keys(set)) {
-    Object.defineProperty(texts, key, {
-      value: set[key],
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
+  for (const key of Object.keys(set)) setDataKey(texts, key, set[key]);
   for (const key of unset) Reflect.deleteProperty(texts, key);
 }
 

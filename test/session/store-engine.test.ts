@@ -641,6 +641,26 @@ describe('store mode in the engine', () => {
     expect(rejections.map((r) => r.error.code)).toEqual(['ERR_COOKIE_INVALID', 'ERR_DATA_INVALID']);
   });
 
+  it('a top-level key named __proto__ stays data through the store, and changes no prototype', async () => {
+    const { engine, config, store } = setup();
+    const first = fakeRequest();
+    // A computed key defines an own property; a plain `__proto__:` would set the prototype.
+    const session = await engine.updateSession(first.request, config, {
+      ['__proto__']: { admin: true },
+      a: 1,
+    });
+    expect((await store.get(session.id))?.data).toEqual({
+      ['__proto__']: '{"admin":true}',
+      a: '1',
+    });
+    const read = await engine.getSession(fakeRequest(cookieOf(first.setCookies())).request, config);
+    expect(Object.getPrototypeOf(read.data)).toBe(Object.prototype);
+    expect(Object.hasOwn(read.data, '__proto__')).toBe(true);
+    expect(read.data['__proto__']).toEqual({ admin: true });
+    expect((read.data as { admin?: unknown }).admin).toBeUndefined();
+    expect(({} as { admin?: unknown }).admin).toBeUndefined();
+  });
+
   it('with the cookie off, a store session is written to the store and sets no cookie', async () => {
     const { engine, config, store } = setup({ cookie: false });
     const request = fakeRequest();
