@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { copyJson, parseSafe } from '../../src/iron/json.js';
+import { copyJson, parseSafe, setDataKey } from '../../src/iron/json.js';
 
 describe('copyJson', () => {
   it('equals JSON.parse of the same text, key order included, and shares nothing mutable', () => {
@@ -72,6 +72,45 @@ describe('copyJson', () => {
       expect(Object.hasOwn(copy['a']!, 'injected')).toBe(false);
     } finally {
       delete polluted['injected'];
+    }
+  });
+});
+
+describe('setDataKey', () => {
+  it('makes an own data property of every key, as JSON.parse does, without running a setter', () => {
+    const target: Record<string, unknown> = { own: 1 };
+    setDataKey(target, 'own', 2);
+    setDataKey(target, 'plain', 3);
+    setDataKey(target, '__proto__', { admin: true });
+    setDataKey(target, 'constructor', 'data');
+    expect(Object.getPrototypeOf(target)).toBe(Object.prototype);
+    expect(Object.keys(target)).toEqual(['own', 'plain', '__proto__', 'constructor']);
+    expect(target).toStrictEqual(
+      JSON.parse('{"own":2,"plain":3,"__proto__":{"admin":true},"constructor":"data"}'),
+    );
+
+    // A prototype polluted with an accessor: the key is defined on the target, the setter
+    // never runs.
+    let setterRan = false;
+    Object.defineProperty(Object.prototype, 'pollutedKey', {
+      configurable: true,
+      get: () => 'from the prototype',
+      set: () => {
+        setterRan = true;
+      },
+    });
+    try {
+      const fresh: Record<string, unknown> = {};
+      setDataKey(fresh, 'pollutedKey', 'data');
+      expect(setterRan).toBe(false);
+      expect(Object.getOwnPropertyDescriptor(fresh, 'pollutedKey')).toEqual({
+        value: 'data',
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['pollutedKey'];
     }
   });
 });
