@@ -15,7 +15,13 @@
  * IPC requests (`{ id, cmd }`), answered with `{ id, ... }`:
  *   sample → heap figures after two full GCs, open connections, CPU time, the counters
  *   reset  → zeroes the counters
+ *   counters → the counters at once, without waiting for requests in flight
  *   snapshot (with `file`) → writes a heap snapshot there, after GC
+ *
+ * Cookie mode by default; with `--redis-url URL`, store mode: the sessions in Redis there
+ * (`redisStore` over a node-redis client with the settings README recommends, under a
+ * prefix of its own), a store failure answered 503 and counted as `unavailable`, and the
+ * client's connection events counted under `redis`.
  *
  * The library is the repository's sources, bundled with esbuild into a temporary file
  * (`--library src`, the default: what the tests run), or the built package
@@ -24,6 +30,7 @@
  * iron's limit on derivations for unverified tokens (default 16). `--max-seconds` (default two
  * hours) ends the process whatever happens, and so does losing the parent.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -37,6 +44,7 @@ const { values } = parseArgs({
     library: { type: 'string', default: 'src' },
     iterations: { type: 'string', default: '0' },
     'derivation-limit': { type: 'string' },
+    'redis-url': { type: 'string' },
     'max-seconds': { type: 'string', default: '7200' },
   },
 });
@@ -46,6 +54,7 @@ const COOKIE_NAME = 'h3';
 
 /**
  * @typedef {typeof import('sealed-session') & typeof import('sealed-session/node') &
+ *   typeof import('sealed-session/redis') &
  *   Pick<typeof import('sealed-session/iron'), 'setDerivationLimit'>} Library
  */
 
@@ -61,8 +70,9 @@ async function loadLibrary(kind) {
   if (kind === 'dist') {
     const main = await import('sealed-session');
     const node = await import('sealed-session/node');
+    const redis = await import('sealed-session/redis');
     const { setDerivationLimit } = await import('sealed-session/iron');
-    return { ...main, ...node, setDerivationLimit };
+    return { ...main, ...node, ...redis, setDerivationLimit };
   }
   if (kind !== 'src') throw new Error(`--library must be src or dist, not ${kind}`);
   const { build } = await import('esbuild');
@@ -74,7 +84,8 @@ async function loadLibrary(kind) {
       stdin: {
         contents:
           "export * from './src/index.ts';\nexport { toNodeListener } from './src/adapters/node.ts';\n" +
-          "export { setDerivationLimit } from './src/iron/index.ts';\n",
+          "export { setDerivationLimit } from './src/iron/index.ts';\n" +
+          "export { redisStore } from './src/store/redis.ts';\n",
         resolveDir: root,
         loader: 'ts',
       },
@@ -85,7 +96,7 @@ async function loadLibrary(kind) {
       target: 'node20',
       logLevel: 'silent',
     });
-    // The bundle has the same exports as the package's two entry points it stands for.
+    // The bundle has the same exports as the package's entry points it stands for.
     return /** @type {Library} */ (await import(pathToFileURL(outfile).href));
   } finally {
     // Loaded: the module lives on in memory, the file is not needed any more.
@@ -112,9 +123,49 @@ const counters = {
    */
   emptyWithCookie: 0,
   handlerErrors: 0,
+  /** Store mode: ERR_STORE_UNAVAILABLE, each answered 503 (not a handler error). */
+  unavailable: 0,
   /** @type {string | undefined} */
   firstError: undefined,
+  /** Store mode: the Redis client's connection events. */
+  redis: { errors: 0, reconnecting: 0, ready: 0 },
 };
+
+/**
+ * Store mode's store: a node-redis client with the settings README gives for a server (a
+ * command fails at once while the connection is down, so no request waits for a reconnect
+ * past the store's deadline; a connection attempt gives up after a second; reconnects back
+ * off up to a second; errors are listened to, never an unhandled 'error' that ends the
+ * process), under a prefix of its own, with a deadline of a second.
+ *
+ * @param {string} url
+ */
+async function redisSessionStore(url) {
+  const { createClient } = await import('redis');
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 1000,
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000),
+    },
+  });
+  client.on('error', () => {
+    counters.redis.errors++;
+  });
+  client.on('reconnecting', () => {
+    counters.redis.reconnecting++;
+  });
+  client.on('ready', () => {
+    counters.redis.ready++;
+  });
+  await client.connect();
+  return library.redisStore({
+    client,
+    prefix: `reliability:${randomBytes(6).toString('hex')}:`,
+    timeout: 1000,
+  });
+}
 
 /** @type {import('sealed-session').SessionConfig} */
 const config = {
@@ -122,6 +173,9 @@ const config = {
   name: COOKIE_NAME,
   maxAge: 24 * 3600,
   ...(iterations > 0 ? { seal: { encryption: { iterations }, integrity: { iterations } } } : {}),
+  ...(values['redis-url'] === undefined
+    ? {}
+    : { store: await redisSessionStore(values['redis-url']) }),
   onInvalidToken: ({ error }) => {
     counters.rejections[error.code] = (counters.rejections[error.code] ?? 0) + 1;
   },
@@ -186,6 +240,10 @@ async function handle(event) {
 const server = createServer(
   library.toNodeListener(handler, {
     onError: (error) => {
+      if (library.isSessionError(error, 'ERR_STORE_UNAVAILABLE')) {
+        counters.unavailable++;
+        return;
+      }
       counters.handlerErrors++;
       counters.firstError ??=
         error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -210,6 +268,10 @@ async function idle() {
 
 /** @param {{ id: number, cmd: string, file?: string }} message */
 async function answer(message) {
+  if (message.cmd === 'counters') {
+    // At once, without waiting for the requests in flight: a mark in the run.
+    return { id: message.id, counters: structuredClone(counters) };
+  }
   await idle();
   if (message.cmd === 'reset') {
     Object.assign(counters, {
@@ -218,7 +280,9 @@ async function answer(message) {
       rejections: {},
       emptyWithCookie: 0,
       handlerErrors: 0,
+      unavailable: 0,
       firstError: undefined,
+      redis: { errors: 0, reconnecting: 0, ready: 0 },
     });
     return { id: message.id };
   }
@@ -266,5 +330,11 @@ setTimeout(() => process.exit(3), Number(values['max-seconds']) * 1000).unref();
 server.listen(0, '127.0.0.1', () => {
   // Listening on a TCP port: the address is an AddressInfo.
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
-  process.send?.({ ready: true, port, library: values.library, iterations });
+  process.send?.({
+    ready: true,
+    port,
+    library: values.library,
+    iterations,
+    mode: values['redis-url'] === undefined ? 'cookie' : 'store',
+  });
 });

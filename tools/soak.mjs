@@ -5,10 +5,10 @@
  *
  * - **cookie mode**: tools/reliability-server.mjs (the node adapter and useSession, the
  *   session sealed whole into its cookie).
- * - **store mode**: the same routes with the session in Redis (`redisStore` over node-redis
- *   v5 with safe settings: no offline queue, a connect timeout, a capped reconnect backoff,
- *   an error listener), served by this script itself (`--serve store`, in a child process),
- *   on a `redis-server` the script starts on 127.0.0.1. In the middle of the run, after the
+ * - **store mode**: the same server with the session in Redis (`--redis-url`: `redisStore`
+ *   over node-redis v5 with safe settings: no offline queue, a connect timeout, a capped
+ *   reconnect backoff, an error listener), on a `redis-server` the script starts on
+ *   127.0.0.1. In the middle of the run, after the
  *   warm-up, Redis is killed (SIGKILL), left down for --outage seconds, and started again on
  *   the same port: it persists nothing, so every session that had a record is gone.
  *
@@ -55,13 +55,12 @@
 import { execFile, fork, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { getHeapCodeStatistics, writeHeapSnapshot } from 'node:v8';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -79,10 +78,6 @@ const { values, positionals } = parseArgs({
     quiet: { type: 'boolean', default: false },
     mode: { type: 'string', default: 'both' },
     outage: { type: 'string', default: '3' },
-    // The store-mode server (this script in a child process): not for the command line.
-    serve: { type: 'string' },
-    'redis-url': { type: 'string' },
-    'max-seconds': { type: 'string', default: '7200' },
   },
 });
 
@@ -98,234 +93,8 @@ function seconds(text) {
   return Number(match[1]) * unit;
 }
 
+/** The session cookie's name in tools/reliability-server.mjs. */
 const NAME = 'h3';
-const PASSWORD = 'reliability_password_of_at_least_32_characters';
-
-// =======================================================================================
-// The store-mode server (`--serve store`): the routes of tools/reliability-server.mjs with
-// the session in Redis.
-
-/**
- * @typedef {typeof import('sealed-session') & typeof import('sealed-session/node') &
- *   typeof import('sealed-session/redis')} StoreLibrary
- */
-
-/**
- * The library: the repository's sources bundled with esbuild (`src`, what the tests run;
- * the tree's tsconfig maps `#crypto-backend` to the node backend), or the built package
- * (`dist`).
- *
- * @param {string} kind - 'src' or 'dist'
- * @returns {Promise<StoreLibrary>}
- */
-async function loadStoreLibrary(kind) {
-  if (kind === 'dist') {
-    const main = await import('sealed-session');
-    const node = await import('sealed-session/node');
-    const redis = await import('sealed-session/redis');
-    return { ...main, ...node, ...redis };
-  }
-  if (kind !== 'src') throw new Error(`--library must be src or dist, not ${kind}`);
-  const { build } = await import('esbuild');
-  const root = fileURLToPath(new URL('..', import.meta.url));
-  const dir = mkdtempSync(join(os.tmpdir(), 'sealed-session-soak-store-'));
-  const outfile = join(dir, 'library.mjs');
-  try {
-    await build({
-      stdin: {
-        contents:
-          "export * from './src/index.ts';\nexport { toNodeListener } from './src/adapters/node.ts';\n" +
-          "export { redisStore } from './src/store/redis.ts';\n",
-        resolveDir: root,
-        loader: 'ts',
-      },
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'silent',
-    });
-    return /** @type {StoreLibrary} */ (await import(pathToFileURL(outfile).href));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/**
- * Serves /read, /write, /regenerate, /clear and /big?size=N (see
- * tools/reliability-server.mjs) with the sessions in Redis at --redis-url, answers the
- * parent's IPC requests (`sample`, `snapshot`, `counters`), and never outlives the parent.
- */
-async function serveStore() {
-  const library = await loadStoreLibrary(/** @type {string} */ (values.library));
-  const { createClient } = await import('redis');
-  const counters = {
-    requests: 0,
-    /** @type {Record<string, number>} */
-    routes: {},
-    /** onInvalidToken calls, by error code. @type {Record<string, number>} */
-    rejections: {},
-    /** Errors other than the store's unavailability (each a 500). */
-    handlerErrors: 0,
-    /** ERR_STORE_UNAVAILABLE: each a 503. */
-    unavailable: 0,
-    /** @type {string | undefined} */
-    firstError: undefined,
-    redis: { errors: 0, reconnecting: 0, ready: 0 },
-  };
-  // The settings a server should use: a command fails at once while the connection is down
-  // (no offline queue, so no request waits for a reconnect past the store's deadline), a
-  // connection attempt gives up after a second, reconnects back off up to a second, and an
-  // error is an event listened to, never an unhandled 'error' that ends the process.
-  const url = values['redis-url'];
-  if (url === undefined) throw new Error('--serve store needs --redis-url');
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: 1000,
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000),
-    },
-  });
-  client.on('error', () => {
-    counters.redis.errors++;
-  });
-  client.on('reconnecting', () => {
-    counters.redis.reconnecting++;
-  });
-  client.on('ready', () => {
-    counters.redis.ready++;
-  });
-  await client.connect();
-
-  /** @type {import('sealed-session').SessionConfig} */
-  const config = {
-    password: PASSWORD,
-    name: NAME,
-    maxAge: 24 * 3600,
-    store: library.redisStore({
-      client,
-      prefix: `soak:${randomBytes(6).toString('hex')}:`,
-      timeout: 1000,
-    }),
-    onInvalidToken: ({ error }) => {
-      counters.rejections[error.code] = (counters.rejections[error.code] ?? 0) + 1;
-    },
-  };
-
-  /** @param {import('sealed-session').SessionManager} session */
-  const summary = (session) => {
-    const big = session.data['big'];
-    const count = session.data['count'];
-    return {
-      id: session.id ?? null,
-      count: typeof count === 'number' ? count : 0,
-      big: typeof big === 'string' ? big.length : 0,
-    };
-  };
-
-  let inFlight = 0;
-  const handler = library.eventHandler(async (event) => {
-    inFlight++;
-    try {
-      counters.requests++;
-      const url = new URL(event.path, 'http://localhost');
-      const route = url.pathname;
-      counters.routes[route] = (counters.routes[route] ?? 0) + 1;
-      const session = await library.useSession(event, config);
-      switch (route) {
-        case '/read':
-          break;
-        case '/write':
-          await session.update((data) => {
-            data['count'] = (typeof data['count'] === 'number' ? data['count'] : 0) + 1;
-          });
-          break;
-        case '/regenerate':
-          await session.regenerate();
-          break;
-        case '/clear':
-          await session.clear();
-          break;
-        case '/big':
-          await session.update({ big: 'b'.repeat(Number(url.searchParams.get('size') ?? '0')) });
-          break;
-        default:
-          event.status = 404;
-          return { error: 'not found' };
-      }
-      return summary(session);
-    } finally {
-      inFlight--;
-    }
-  });
-
-  const server = createServer(
-    library.toNodeListener(handler, {
-      onError: (error) => {
-        if (library.isSessionError(error, 'ERR_STORE_UNAVAILABLE')) {
-          counters.unavailable++;
-          return;
-        }
-        counters.handlerErrors++;
-        counters.firstError ??=
-          error instanceof Error ? (error.stack ?? error.message) : String(error);
-      },
-    }),
-  );
-  server.keepAliveTimeout = 120_000;
-  const gc = /** @type {(() => void) | undefined} */ (globalThis.gc);
-
-  /** @param {{ id: number, cmd: string, file?: string }} message */
-  async function answer(message) {
-    if (message.cmd === 'counters') {
-      // At once, without waiting for the requests in flight: a mark in the run.
-      return { id: message.id, counters: structuredClone(counters) };
-    }
-    for (let waited = 0; inFlight > 0 && waited < 5_000; waited += 5) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    if (message.cmd === 'snapshot') {
-      gc?.();
-      return { id: message.id, file: writeHeapSnapshot(message.file) };
-    }
-    if (message.cmd !== 'sample') return { id: message.id, error: `unknown ${message.cmd}` };
-    if (gc === undefined) return { id: message.id, error: 'start the server with --expose-gc' };
-    gc();
-    gc();
-    const memory = process.memoryUsage();
-    const code = getHeapCodeStatistics();
-    const connections = await new Promise((resolve) => {
-      server.getConnections((error, count) => resolve(error ? -1 : count));
-    });
-    const cpu = process.cpuUsage();
-    return {
-      id: message.id,
-      heapUsed: memory.heapUsed,
-      heapTotal: memory.heapTotal,
-      codeAndMetadata: code.code_and_metadata_size + code.bytecode_and_metadata_size,
-      external: memory.external,
-      rss: memory.rss,
-      connections,
-      inFlight,
-      cpuMicros: cpu.user + cpu.system,
-      counters: structuredClone(counters),
-    };
-  }
-
-  process.on('message', (message) => {
-    void answer(/** @type {{ id: number, cmd: string, file?: string }} */ (message)).then((reply) =>
-      process.send?.(reply),
-    );
-  });
-  process.on('disconnect', () => process.exit(0));
-  setTimeout(() => process.exit(3), Number(values['max-seconds']) * 1000).unref();
-  server.listen(0, '127.0.0.1', () => {
-    const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
-    process.send?.({ ready: true, port });
-  });
-}
 
 // =======================================================================================
 // The soak.
@@ -1028,9 +797,8 @@ async function soak() {
         targets.push(new Target('cookie', server, CONCURRENCY));
       } else {
         redis = await startRedis();
-        const server = await startServer(fileURLToPath(import.meta.url), [
-          '--serve',
-          'store',
+        const script = fileURLToPath(new URL('./reliability-server.mjs', import.meta.url));
+        const server = await startServer(script, [
           '--redis-url',
           redis.url,
           '--library',
@@ -1523,6 +1291,4 @@ async function verdictOf(target, started, runSeconds) {
   };
 }
 
-if (values.serve === 'store') await serveStore();
-else if (values.serve !== undefined) throw new Error(`--serve store, not ${values.serve}`);
-else await soak();
+await soak();

@@ -50,7 +50,7 @@ export const backend: 'node' | 'web' = iron.backend;
  * `ERR_DERIVATION_LIMIT` instead of waiting; sessions treat it as a request without a
  * token. Requests carrying a token whose derivation is already running join it without
  * counting again, and sealing and keys already derived are never limited. Synchronous
- * derivations are not counted either; on node:crypto at most 8 of them start in one turn
+ * derivations are not counted either; on node:crypto at most 4 of them start in one turn
  * of the event loop, and the tokens past it wait for the next turns (never refused).
  *
  * Raise it with the thread pool (`UV_THREADPOOL_SIZE`); lower it to keep more of the pool

@@ -416,8 +416,8 @@ describe('synchronous derivations: a budget per turn of the event loop', () => {
     expect(iron.unsealEager(token, key)).toEqual({ bytes: 1 });
   });
 
-  it('defaults to 8 a turn and 1024 waiting', () => {
-    expect(defaultLimits.unverifiedDerivationsPerTurn).toBe(8);
+  it('defaults to 4 a turn and 1024 waiting', () => {
+    expect(defaultLimits.unverifiedDerivationsPerTurn).toBe(4);
     expect(defaultLimits.unverifiedDerivationsWaiting).toBe(1024);
   });
 });

@@ -20,6 +20,8 @@ export interface ServerCounters {
   readonly rejections: Readonly<Record<string, number>>;
   readonly emptyWithCookie: number;
   readonly handlerErrors: number;
+  /** Store mode: ERR_STORE_UNAVAILABLE answers (503s). */
+  readonly unavailable: number;
   readonly firstError?: string;
 }
 
@@ -51,14 +53,17 @@ export interface ServerProcess {
 
 /**
  * Starts the server; `iterations` 0 seals with iron's defaults, `derivationLimit` undefined
- * keeps iron's limit on derivations for unverified tokens.
+ * keeps iron's limit on derivations for unverified tokens, and `redisUrl` runs it in store
+ * mode with the sessions in the Redis there.
  */
 export async function startServer(
   iterations = 0,
   derivationLimit?: number,
+  redisUrl?: string,
 ): Promise<ServerProcess> {
   const args = ['--iterations', String(iterations), '--max-seconds', '900'];
   if (derivationLimit !== undefined) args.push('--derivation-limit', String(derivationLimit));
+  if (redisUrl !== undefined) args.push('--redis-url', redisUrl);
   const child: ChildProcess = fork(SCRIPT, args, {
     execArgv: ['--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
