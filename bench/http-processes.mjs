@@ -182,12 +182,13 @@ try {
         `${base.two.toFixed(1)} µs: ${(base.one / base.two).toFixed(2)}x (what the deployment ` +
         'costs a server without sessions)',
     );
-    // What is left once the deployment's own cost is taken out: the sessions' share of it
-    // (a token from the other process, its keys, the verified-token cache of each process).
+    // The two ratios above divided: what is left once the deployment's own cost is taken
+    // out (a token from the other process, its keys, each process's verified-token cache).
     console.log(
-      `  ${''.padEnd(7)} sealed-session ÷ bare node:http: ` +
-        `${(ours.one / ours.two / (base.one / base.two)).toFixed(2)}x (1.00: the sessions add ` +
-        'nothing to what a second process costs)',
+      `  ${''.padEnd(7)} sealed-session's ratio ÷ bare node:http's: ` +
+        `${(ours.one / ours.two / (base.one / base.two)).toFixed(2)}x (1.00: a second process ` +
+        'costs the sessions no more than it costs a server without them; below 1.00, they ' +
+        'add to it)',
     );
   }
 } finally {

@@ -803,6 +803,8 @@ async function soak() {
           redis.url,
           '--library',
           /** @type {string} */ (values.library),
+          '--iterations',
+          /** @type {string} */ (values.iterations),
           '--max-seconds',
           maxSeconds,
         ]);

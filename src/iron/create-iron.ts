@@ -125,10 +125,10 @@ export const defaultLimits: IronLimits = Object.freeze({
   unverifiedDerivations: 16,
   // A forged token's request costs a few valid ones. Four a turn leave most of a busy turn
   // to requests with known keys, also in store mode, where each valid request spans more
-  // turns (a flood's valid share, cookie mode: 0.2 without the budget, 0.65 with 4, 0.56
-  // with 8; store mode: 0.50 with 4, 0.39 with 8), and cost a loop of sequential unseals of
-  // never-seen tokens one turn per four, about 10% (RELIABILITY.md: Floods;
-  // bench/results/NOTES.md).
+  // turns (a flood's valid share, cookie mode: 0.2 without the budget, 0.65 to 0.68 with 4,
+  // 0.56 to 0.58 with 8; store mode: 0.50 to 0.56 with 4, 0.39 with 8), and cost a loop of
+  // sequential unseals of never-seen tokens one turn per four, about 10% (RELIABILITY.md:
+  // Floods; bench/results/NOTES.md).
   unverifiedDerivationsPerTurn: 4,
   // Each waiting token holds its request (and its token, up to 32 KB): 1024 bound that to
   // a few MiB, and are 256 turns of the budget.

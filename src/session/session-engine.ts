@@ -293,7 +293,10 @@ function rejection(error: unknown): Promise<never> {
   return Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }
 
-/** Assigns own keys, defining (not setting) `__proto__` so it cannot change a prototype. */
+/**
+ * Assigns own keys; a key the target inherits (`__proto__` above all) is defined, not set,
+ * so it cannot change a prototype or run a setter (setDataKey).
+ */
 function mergeInto(target: Record<string, unknown>, update: object): void {
   for (const [key, value] of Object.entries(update)) setDataKey(target, key, value);
 }

@@ -89,6 +89,14 @@ describe('setDataKey', () => {
       JSON.parse('{"own":2,"plain":3,"__proto__":{"admin":true},"constructor":"data"}'),
     );
 
+    // A target without a prototype: every key is its own, __proto__ included.
+    const bare = Object.create(null) as Record<string, unknown>;
+    setDataKey(bare, '__proto__', 1);
+    setDataKey(bare, 'a', 2);
+    expect(Object.getPrototypeOf(bare)).toBeNull();
+    expect(Object.keys(bare)).toEqual(['__proto__', 'a']);
+    expect(bare['__proto__']).toBe(1);
+
     // A prototype polluted with an accessor: the key is defined on the target, the setter
     // never runs.
     let setterRan = false;

@@ -40,7 +40,7 @@ import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../store/redis-servers.js';
+import { redisCli, startRedis, type RedisServer } from '../store/redis-servers.js';
 import { startServer, type ServerProcess } from './server-process.js';
 
 const NAME = 'h3';
@@ -252,10 +252,14 @@ const list = (values: readonly number[], digits = 0): string =>
 describe.each(OPTION_SETS)('flood of forged cookies: $label', ({ label, iterations, store }) => {
   let target: Target;
   let redis: RedisServer | undefined;
+  // Kept apart from `target` so that a failed set-up still stops the server.
+  let started: ServerProcess | undefined;
 
   beforeAll(async () => {
     if (store) redis = await startRedis();
     const server = await startServer(iterations, DERIVATION_LIMIT, redis?.url);
+    started = server;
+    expect(server.mode).toBe(store ? 'store' : 'cookie');
     // The valid session: a write, then the body every read of it must answer.
     const write = await fetch(`${server.origin}/write`);
     const cookie = write.headers
@@ -272,7 +276,7 @@ describe.each(OPTION_SETS)('flood of forged cookies: $label', ({ label, iteratio
 
   afterAll(async () => {
     try {
-      await target.server.stop();
+      await started?.stop();
     } finally {
       await redis?.stop();
     }
@@ -347,6 +351,13 @@ describe.each(OPTION_SETS)('flood of forged cookies: $label', ({ label, iteratio
       for (const run of [...alone, ...flooded]) expect(run.valid.mismatches).toBe(0);
       expect(handlerErrors, firstError).toBe(0);
       expect(after.counters.unavailable).toBe(0);
+      if (redis !== undefined) {
+        // The store was there throughout, and the flood wrote nothing to it: its one record is
+        // the valid session's (a forged cookie is refused before any store I/O, and its fresh
+        // session gets no record until it changes).
+        expect(after.counters.redis).toMatchObject({ errors: 0, reconnecting: 0 });
+        expect((await redisCli(redis.port, ['DBSIZE'])).trim()).toBe('1');
+      }
       // Every forged token refused (onInvalidToken once each) and given a fresh session.
       expect(refused).toBe(emptyWithCookie);
       expect(refused).toBeGreaterThanOrEqual(forgedTotal);

@@ -23,6 +23,12 @@ export interface ServerCounters {
   /** Store mode: ERR_STORE_UNAVAILABLE answers (503s). */
   readonly unavailable: number;
   readonly firstError?: string;
+  /** Store mode: the Redis client's connection events. */
+  readonly redis: {
+    readonly errors: number;
+    readonly reconnecting: number;
+    readonly ready: number;
+  };
 }
 
 /** One `sample`: heap figures after full GCs, connections, CPU time, counters. */
@@ -41,6 +47,8 @@ export interface ServerSample {
 /** A running server process. */
 export interface ServerProcess {
   readonly origin: string;
+  /** What the server says it runs: `store` with a Redis URL, else `cookie`. */
+  readonly mode: 'cookie' | 'store';
   readonly pid: number;
   sample(): Promise<ServerSample>;
   reset(): Promise<void>;
@@ -70,6 +78,7 @@ export async function startServer(
   });
   const pending = new Map<number, (reply: Record<string, unknown>) => void>();
   let nextId = 1;
+  let mode: 'cookie' | 'store' = 'cookie';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -82,6 +91,7 @@ export async function startServer(
     child.on('message', (message: Record<string, unknown>) => {
       if (message['ready'] === true) {
         clearTimeout(timer);
+        mode = message['mode'] === 'store' ? 'store' : 'cookie';
         resolve(message['port'] as number);
         return;
       }
@@ -102,6 +112,7 @@ export async function startServer(
     });
   return {
     origin: `http://127.0.0.1:${port}`,
+    mode,
     pid,
     sample: async () => (await ask('sample')) as unknown as ServerSample,
     reset: async () => {

@@ -661,6 +661,22 @@ describe('store mode in the engine', () => {
     expect(({} as { admin?: unknown }).admin).toBeUndefined();
   });
 
+  it('a __proto__ key stays data when the session moves to a new id (a change of user)', async () => {
+    const { engine, config, store } = setup({ userKey: (data) => data['user'] as string });
+    const first = fakeRequest();
+    await engine.updateSession(first.request, config, { a: 1 });
+    const second = fakeRequest(cookieOf(first.setCookies()));
+    const moved = await engine.updateSession(second.request, config, {
+      ['__proto__']: { admin: true },
+      user: 'hal',
+    });
+    expect((await store.get(moved.id))?.data).toEqual({
+      ['__proto__']: '{"admin":true}',
+      a: '1',
+      user: '"hal"',
+    });
+  });
+
   it('with the cookie off, a store session is written to the store and sets no cookie', async () => {
     const { engine, config, store } = setup({ cookie: false });
     const request = fakeRequest();
