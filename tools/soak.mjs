@@ -8,9 +8,9 @@
  * - **store mode**: the same server with the session in Redis (`--redis-url`: `redisStore`
  *   over node-redis v5 with safe settings: no offline queue, a connect timeout, a capped
  *   reconnect backoff, an error listener), on a `redis-server` the script starts on
- *   127.0.0.1. In the middle of the run, after the
- *   warm-up, Redis is killed (SIGKILL), left down for --outage seconds, and started again on
- *   the same port: it persists nothing, so every session that had a record is gone.
+ *   127.0.0.1. In the middle of the run, after the warm-up, Redis is killed (SIGKILL), left
+ *   down for --outage seconds, and started again on the same port: it persists nothing, so
+ *   every session that had a record is gone.
  *
  * The two modes run side by side over the whole run, each at half of --rate (--mode cookie
  * or --mode store runs one, at the whole rate).
@@ -782,32 +782,23 @@ async function soak() {
   const targets = [];
   /** @type {RedisHandle | undefined} */
   let redis;
+  // Both modes run the same server; store mode's is given its Redis.
+  const script = fileURLToPath(new URL('./reliability-server.mjs', import.meta.url));
+  const args = [
+    '--library',
+    /** @type {string} */ (values.library),
+    '--iterations',
+    /** @type {string} */ (values.iterations),
+    '--max-seconds',
+    maxSeconds,
+  ];
   try {
     for (const mode of MODES) {
       if (mode === 'cookie') {
-        const script = fileURLToPath(new URL('./reliability-server.mjs', import.meta.url));
-        const server = await startServer(script, [
-          '--library',
-          /** @type {string} */ (values.library),
-          '--iterations',
-          /** @type {string} */ (values.iterations),
-          '--max-seconds',
-          maxSeconds,
-        ]);
-        targets.push(new Target('cookie', server, CONCURRENCY));
+        targets.push(new Target('cookie', await startServer(script, args), CONCURRENCY));
       } else {
         redis = await startRedis();
-        const script = fileURLToPath(new URL('./reliability-server.mjs', import.meta.url));
-        const server = await startServer(script, [
-          '--redis-url',
-          redis.url,
-          '--library',
-          /** @type {string} */ (values.library),
-          '--iterations',
-          /** @type {string} */ (values.iterations),
-          '--max-seconds',
-          maxSeconds,
-        ]);
+        const server = await startServer(script, [...args, '--redis-url', redis.url]);
         targets.push(new Target('store', server, CONCURRENCY, redis));
       }
     }

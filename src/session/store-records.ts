@@ -113,7 +113,7 @@ export function userTagFor(
  */
 export function valuesOf(fields: Readonly<Record<string, string>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  // A key named __proto__ stays data, as in a sealed cookie.
+  // Every key an own data property, as JSON.parse makes them: __proto__ changes no prototype.
   for (const key of Object.keys(fields)) setDataKey(out, key, parseSafe(fields[key]!));
   return out;
 }
