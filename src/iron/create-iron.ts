@@ -62,7 +62,8 @@ export interface Iron {
   ): MaybePromise<unknown>;
   /**
    * Sets how many asynchronous derivations of unverified tokens' MAC keys may run at once
-   * (`IronLimits.unverifiedDerivations`); derivations already running go on.
+   * (`IronLimits.unverifiedDerivations`); derivations already running go on, and tokens
+   * waiting start when it rises.
    *
    * @throws SessionError `ERR_OPTIONS_INVALID` unless `limit` is a positive integer
    */
@@ -91,9 +92,19 @@ export interface IronLimits {
   readonly sharedDerivations: number;
   /**
    * Asynchronous derivations of unverified tokens' MAC keys running at once, whatever the
-   * secret; a token that needs one more is refused with ERR_DERIVATION_LIMIT, not queued.
+   * secret. Where the backend has a `clock`, a token that needs one more waits, in order,
+   * and so does one arriving while the derivations have used their share of time (below);
+   * past `unverifiedDerivationsWaiting` waiting, and at once where the backend has no
+   * clock, it is refused with ERR_DERIVATION_LIMIT.
    */
   readonly unverifiedDerivations: number;
+  /**
+   * The share of wall time those asynchronous derivations may take on average, in threads
+   * (0.5: half of one thread), each charged the time it took (src/internal/time-share.ts).
+   */
+  readonly unverifiedDerivationShare: number;
+  /** Milliseconds of derivation time the share holds when unused, for a burst at once. */
+  readonly unverifiedDerivationBurstMs: number;
   /**
    * Synchronous derivations of unverified tokens' MAC keys started in one turn of the event
    * loop (where the backend has `scheduleTurn`); the tokens past it wait for the next turns,
@@ -103,7 +114,8 @@ export interface IronLimits {
   readonly unverifiedDerivationsPerTurn: number;
   /**
    * Tokens waiting for such a turn at most; past it a token is checked at once, as without
-   * the budget (the queue stays bounded, and no token is refused for it).
+   * the budget (the queue stays bounded, and no token is refused for it). The same bound
+   * holds for tokens waiting for an asynchronous derivation; past it they are refused.
    */
   readonly unverifiedDerivationsWaiting: number;
   /** A sealing salt (and its key) is reused for at most this many seals... */
@@ -123,6 +135,15 @@ export const defaultLimits: IronLimits = Object.freeze({
   // of derivations. Legitimate tokens rarely need one: keys of this process's own sealing
   // salts are cached, a peer's salt is derived once, and parallel requests share a run.
   unverifiedDerivations: 16,
+  // A flood of forged tokens at h3 2.x's 8192 iterations keeps every slot full: without a
+  // share, the pool's threads took most of two cores and left the valid requests a tenth of
+  // their throughput. With a share of 1, 0.5 and 0.25 thread they kept 0.45, 0.69 to 0.74
+  // and 0.94 of it, while the forged tokens were checked at about 200, 90 and 27 a second
+  // (RELIABILITY.md: Floods). Half a thread keeps the valid traffic well above its fair
+  // share and still checks a restart's new cookies at 8192 iterations about 90 a second,
+  // after 250 ms of derivation time at once when the process has been quiet.
+  unverifiedDerivationShare: 0.5,
+  unverifiedDerivationBurstMs: 250,
   // A forged token's request costs a few valid ones. Four a turn leave most of a busy turn
   // to requests with known keys, also in store mode, where each valid request spans more
   // turns (a flood's valid share, cookie mode: 0.2 without the budget, 0.65 to 0.68 with 4,

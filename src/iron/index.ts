@@ -45,16 +45,20 @@ export const backend: 'node' | 'web' = iron.backend;
  * can be checked, and anyone can send such tokens. Derivations that run off the calling
  * thread are the ones counted: on node:crypto, those of more than 100 iterations (they use
  * libuv's thread pool, shared with fs, dns and zlib); on WebCrypto, those of more than 32
- * iterations (8 on workerd; fewer are derived on the calling thread). A token
- * that would need one more derivation past the limit is refused at once with
- * `ERR_DERIVATION_LIMIT` instead of waiting; sessions treat it as a request without a
- * token. Requests carrying a token whose derivation is already running join it without
- * counting again, and sealing and keys already derived are never limited. Synchronous
- * derivations are not counted either; on node:crypto at most 4 of them start in one turn
- * of the event loop, and the tokens past it wait for the next turns (never refused).
+ * iterations (8 on workerd; fewer are derived on the calling thread). On node:crypto (Node,
+ * Bun, Deno) these derivations also take at most half of one thread's time on average, and
+ * a token that would need one more derivation past the limit or that share waits for it,
+ * in order; past 1024 waiting, and at once on WebCrypto, where no timer outlives its
+ * request in workerd, it is refused with `ERR_DERIVATION_LIMIT`, which sessions treat as a
+ * request without a token. Requests carrying a token whose derivation is already running
+ * join it without counting again, and sealing and keys already derived are never limited.
+ * Synchronous derivations are not counted either; on node:crypto at most 4 of them start
+ * in one turn of the event loop, and the tokens past it wait for the next turns (never
+ * refused).
  *
  * Raise it with the thread pool (`UV_THREADPOOL_SIZE`); lower it to keep more of the pool
- * for other work. Derivations already running go on when the limit drops.
+ * for other work. Derivations already running go on when the limit drops, and tokens
+ * waiting start at once when it rises.
  *
  * @param limit - a positive integer
  * @throws SessionError `ERR_OPTIONS_INVALID` when `limit` is not a positive integer

@@ -10,11 +10,13 @@
  * - sealing-salt reuse: a random salt is reused for a while, so sealing needs no
  *   derivation per token;
  * - MAC keys of tokens not yet verified: never cached until their MAC verifies, but an
- *   asynchronous derivation is shared while it runs, and only so many run at once.
+ *   asynchronous derivation is shared while it runs, only so many run at once, within a
+ *   share of time, and synchronous ones have a budget per turn of the event loop.
  */
 import { SessionError } from '../errors.js';
 import { encodeBase64url } from '../internal/base64url.js';
 import { LruCache } from '../internal/lru.js';
+import { TimeShare } from '../internal/time-share.js';
 import { TurnBudget } from '../internal/turn-budget.js';
 import { withoutStack } from '../internal/stackless.js';
 import type { MaybePromise } from '../internal/maybe-promise.js';
@@ -30,6 +32,8 @@ export type KeyCacheLimits = Pick<
   | 'keysPerSecret'
   | 'sharedDerivations'
   | 'unverifiedDerivations'
+  | 'unverifiedDerivationShare'
+  | 'unverifiedDerivationBurstMs'
   | 'unverifiedDerivationsPerTurn'
   | 'unverifiedDerivationsWaiting'
   | 'saltReuseCount'
@@ -112,8 +116,16 @@ export class KeyCache {
   #lastSecret: string | undefined;
   #lastSecretKeys: SecretKeys | undefined;
   #derivationLimit: number;
-  /** Asynchronous derivations of unverified tokens' MAC keys running now. */
+  /**
+   * Asynchronous derivations of unverified tokens' MAC keys running now, where the backend
+   * has no clock (past the limit a token is refused at once).
+   */
   #derivationsRunning = 0;
+  /**
+   * Asynchronous derivations of unverified tokens' MAC keys, held to a share of time, where
+   * the backend has a clock (past the limit a token waits).
+   */
+  readonly #asyncDerivations: TimeShare | undefined;
   /**
    * Synchronous derivations of unverified tokens' MAC keys, spread over turns; none where
    * the backend has no turns to spread them over.
@@ -139,6 +151,18 @@ export class KeyCache {
             limits.unverifiedDerivationsWaiting,
             backend.scheduleTurn,
           );
+    this.#asyncDerivations =
+      backend.clock === undefined
+        ? undefined
+        : new TimeShare(
+            {
+              running: this.#derivationLimit,
+              share: limits.unverifiedDerivationShare,
+              burstMs: limits.unverifiedDerivationBurstMs,
+              maxWaiting: limits.unverifiedDerivationsWaiting,
+            },
+            backend.clock,
+          );
   }
 
   /**
@@ -149,6 +173,7 @@ export class KeyCache {
    */
   setDerivationLimit(limit: number): void {
     this.#derivationLimit = checkDerivationLimit(limit);
+    this.#asyncDerivations?.setRunning(limit);
   }
 
   /** Forgets every key and sealing salt. */
@@ -243,9 +268,14 @@ export class KeyCache {
    *
    * Anyone can send tokens with fresh salts, each costing a derivation. Asynchronous ones
    * run where other work waits for them (libuv's thread pool serves fs, dns and zlib too),
-   * so at most the derivation limit run at once; a token needing one more is refused at
-   * once, as a queue would only move the wait to every request behind it. Joining a
-   * running derivation costs nothing and is never refused.
+   * so at most the derivation limit run at once. Where the backend has a clock, they also
+   * take at most `unverifiedDerivationShare` of the time (src/internal/time-share.ts): a
+   * limit alone still lets a flood keep the pool's threads busy all the time, and they take
+   * the cores the event loop needs. A token past either waits in this queue, not in the
+   * pool's, so work behind it in the pool does not wait for it, and a flood's requests come
+   * no faster than the share lets them through; past `unverifiedDerivationsWaiting`
+   * waiting, and at once where there is no clock, it is refused. Joining a running (or
+   * waiting) derivation costs nothing and is never refused.
    *
    * Synchronous ones (iron's default of one iteration) run on the caller's thread, where
    * they compete with every other request for the event loop: where the backend has turns
@@ -272,6 +302,21 @@ export class KeyCache {
     const cacheKey = `${iterations}|${salt}`;
     const running = entry.deriving.get(cacheKey);
     if (running !== undefined) return running;
+    if (derives && this.#asyncDerivations !== undefined) {
+      const made = this.#asyncDerivations.run(() =>
+        Promise.resolve(this.#make(secret, 'sha256', iterations, salt)),
+      );
+      if (made === undefined) throw derivationLimited();
+      const shared = entry.deriving.size < this.#limits.sharedDerivations;
+      if (shared) {
+        entry.deriving.set(cacheKey, made);
+        const settled = (): void => {
+          entry.deriving.delete(cacheKey);
+        };
+        made.then(settled, settled);
+      }
+      return made;
+    }
     if (derives && this.#derivationsRunning >= this.#derivationLimit) {
       throw derivationLimited();
     }

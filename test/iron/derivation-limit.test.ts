@@ -1,10 +1,12 @@
 /**
- * The engine's cap on asynchronous derivations of unverified tokens' MAC keys: past it a
- * token is refused at once with ERR_DERIVATION_LIMIT (never queued), the count follows
- * derivations as they settle, joining a running derivation is free, and nothing else
- * (sealing, cached keys, keys of verified tokens) is limited. Synchronous derivations
- * (iron's default of one iteration) have a budget per turn of the event loop instead: the
- * tokens past it wait for the next turns, up to a bound past which they are refused.
+ * The engine's limit on asynchronous derivations of unverified tokens' MAC keys: at most so
+ * many run at once, the count follows derivations as they settle, joining a running
+ * derivation is free, and nothing else (sealing, cached keys, keys of verified tokens) is
+ * limited. Past the limit, on the node backend (which has a clock) a token waits its turn,
+ * in order, and the derivations are held to a share of time; past the waiting bound, and at
+ * once on the WebCrypto backend (no clock), it is refused with ERR_DERIVATION_LIMIT.
+ * Synchronous derivations (iron's default of one iteration) have a budget per turn of the
+ * event loop instead: the tokens past it wait for the next turns, and none is refused.
  *
  * Derivations are held by a gate over the real backends, so each test decides when they
  * settle and observes the count exactly.
@@ -32,6 +34,8 @@ interface Gate {
   readonly started: () => number;
   /** Derivations started and not yet let through. */
   readonly held: () => number;
+  /** The salts of the asynchronous derivations, in the order they started. */
+  readonly salts: () => string[];
   /** Lets the oldest held derivation settle with its real result. */
   release(): Promise<void>;
   /** Makes the oldest held derivation fail. */
@@ -41,6 +45,7 @@ interface Gate {
 /** `base`, with each asynchronous derivation held until the test lets it settle. */
 function gate(base: CryptoBackend): Gate {
   const queue: { settle: (ok: boolean) => void }[] = [];
+  const salts: string[] = [];
   let started = 0;
   const backend: CryptoBackend = {
     ...base,
@@ -48,6 +53,7 @@ function gate(base: CryptoBackend): Gate {
       const made = base.deriveKey(...args);
       if (!(made instanceof Promise)) return made;
       started++;
+      salts.push(args[1]);
       return new Promise<BackendKey>((resolve, reject) => {
         queue.push({
           settle: (ok) => {
@@ -71,6 +77,7 @@ function gate(base: CryptoBackend): Gate {
     backend,
     started: () => started,
     held: () => queue.length,
+    salts: () => [...salts],
     release: () => settleOldest(true),
     fail: () => settleOldest(false),
   };
@@ -115,9 +122,84 @@ function pending(iron: Iron, token: string, code: SessionErrorCode): Promise<voi
 /** Resolves on the next turn of the event loop, after anything already settled. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** What a forged token past the limit ends in: checked later (a clock), or refused at once. */
+const pastLimit = (backend: CryptoBackend): SessionErrorCode =>
+  backend.clock === undefined ? 'ERR_DERIVATION_LIMIT' : 'ERR_SEAL_UNSEAL_FAILED';
+
 describe.each(backends)('derivation limit (%s backend)', (_name, base) => {
-  it('past the limit a token is refused at once, without starting a derivation', async () => {
+  it('unseals joining a running derivation of the same token do not count again', async () => {
     const g = gate(base);
+    const iron = engine(g.backend, 1);
+    const token = await hapi.seal({ shared: true }, PASSWORD, OPTIONS);
+    const unseals = [1, 2, 3].map(() => iron.unseal(token, PASSWORD, OPTIONS));
+    expect(g.started()).toBe(1);
+    // The one place is taken: another token starts nothing, the same token still joins.
+    const other = pending(iron, forged(), pastLimit(base));
+    unseals.push(iron.unseal(token, PASSWORD, OPTIONS));
+    await nextTurn();
+    expect(g.started()).toBe(1);
+    while (g.held() > 0 || g.started() < 2) await g.release();
+    for (const result of await Promise.all(unseals)) expect(result).toEqual({ shared: true });
+    while (g.held() > 0) await g.release();
+    await other;
+  });
+
+  it('a valid token still opens, and sealing still works, while the limit is reached', async () => {
+    const g = gate(base);
+    const iron = engine(g.backend, 1);
+    // Sealed here before the flood: its keys are cached and it is a verified token.
+    const sealing = iron.seal({ own: 1 }, PASSWORD, OPTIONS);
+    while (g.held() > 0) await g.release();
+    const own = await sealing;
+
+    const blocker = pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED');
+    const behind = pending(iron, forged(), pastLimit(base));
+    await expect(iron.unseal(own, PASSWORD, OPTIONS)).resolves.toEqual({ own: 1 });
+    const again = await iron.seal({ own: 2 }, PASSWORD, OPTIONS);
+    await expect(iron.unseal(again, PASSWORD, OPTIONS)).resolves.toEqual({ own: 2 });
+    // A seal needing new keys (another password: new salts) derives them, unlimited.
+    const started = g.started();
+    const other = iron.seal({ own: 3 }, OTHER_PASSWORD, OPTIONS);
+    expect(g.started()).toBe(started + 2);
+    while (g.held() > 0) await g.release();
+    await expect(iron.unseal(await other, OTHER_PASSWORD, OPTIONS)).resolves.toEqual({ own: 3 });
+    await blocker;
+    while (g.held() > 0) await g.release();
+    await behind;
+  });
+
+  it('the encryption key of a verified token is derived even while the limit is reached', async () => {
+    const g = gate(base);
+    const iron = engine(g.backend, 1);
+    // Two tokens from elsewhere sharing an integrity salt, each with its own encryption salt.
+    const integritySalt = 'ab'.repeat(32);
+    const options: SealOptionsInput = {
+      ...OPTIONS,
+      integrity: { iterations: ITERATIONS, salt: integritySalt },
+    };
+    const a = await hapi.seal({ n: 'a' }, PASSWORD, options);
+    const b = await hapi.seal({ n: 'b' }, PASSWORD, options);
+    expect(fields(a)[2]).not.toBe(fields(b)[2]);
+    const first = iron.unseal(a, PASSWORD, OPTIONS);
+    while (g.held() > 0 || g.started() < 2) await g.release();
+    await expect(first).resolves.toEqual({ n: 'a' });
+
+    const blocker = pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED');
+    // b's MAC key is cached (same integrity salt); its new encryption key is not limited.
+    const second = iron.unseal(b, PASSWORD, OPTIONS);
+    while (g.held() > 0) await g.release();
+    await expect(second).resolves.toEqual({ n: 'b' });
+    await blocker;
+  });
+});
+
+describe('derivation limit without a clock (WebCrypto: workerd, browsers): refused at once', () => {
+  it('has no clock', () => {
+    expect(webBackend.clock).toBeUndefined();
+  });
+
+  it('past the limit a token is refused at once, without starting a derivation', async () => {
+    const g = gate(webBackend);
     const iron = engine(g.backend, 2);
     const running = [
       pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'),
@@ -144,7 +226,7 @@ describe.each(backends)('derivation limit (%s backend)', (_name, base) => {
   });
 
   it('the count goes down as derivations settle, whether they succeed or fail', async () => {
-    const g = gate(base);
+    const g = gate(webBackend);
     const iron = engine(g.backend, 2);
     const valid = await hapi.seal({ ok: 1 }, PASSWORD, OPTIONS);
     const first = expectCode(iron.unseal(forged(), PASSWORD, OPTIONS), 'ERR_CRYPTO');
@@ -175,64 +257,152 @@ describe.each(backends)('derivation limit (%s backend)', (_name, base) => {
     await Promise.all(again);
   });
 
-  it('unseals joining a running derivation of the same token do not count again', async () => {
-    const g = gate(base);
-    const iron = engine(g.backend, 1);
-    const token = await hapi.seal({ shared: true }, PASSWORD, OPTIONS);
-    const unseals = [1, 2, 3].map(() => iron.unseal(token, PASSWORD, OPTIONS));
-    expect(g.started()).toBe(1);
-    // The one place is taken: another token is refused, the same token still joins.
+  it('takes a new limit for the next derivation; running ones go on', async () => {
+    const g = gate(webBackend);
+    const iron = engine(g.backend, 2);
+    const running = [
+      pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'),
+      pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'),
+    ];
+    iron.setDerivationLimit(1);
+    await g.release();
+    // One still runs: with a limit of 1, nothing more starts.
     await expectCode(iron.unseal(forged(), PASSWORD, OPTIONS), 'ERR_DERIVATION_LIMIT');
-    unseals.push(iron.unseal(token, PASSWORD, OPTIONS));
-    expect(g.started()).toBe(1);
-    while (g.held() > 0 || g.started() < 2) await g.release();
-    for (const result of await Promise.all(unseals)) expect(result).toEqual({ shared: true });
+    iron.setDerivationLimit(3);
+    const more = [
+      pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'),
+      pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'),
+    ];
+    await expectCode(iron.unseal(forged(), PASSWORD, OPTIONS), 'ERR_DERIVATION_LIMIT');
+    while (g.held() > 0) await g.release();
+    await Promise.all([...running, ...more]);
+  });
+});
+
+/** A clock for the engine that moves only when the test says, with its timers. */
+function manualClock(): NonNullable<CryptoBackend['clock']> & { advance(ms: number): void } {
+  let now = 0;
+  let timers: { at: number; callback: () => void }[] = [];
+  return {
+    now: () => now,
+    after: (ms, callback) => {
+      timers.push({ at: now + ms, callback });
+    },
+    advance: (ms) => {
+      now += ms;
+      const due = timers.filter((timer) => timer.at <= now);
+      timers = timers.filter((timer) => timer.at > now);
+      for (const timer of due) timer.callback();
+    },
+  };
+}
+
+describe('derivation limit with a clock (node): past the limit tokens wait their turn', () => {
+  it('has a clock', () => {
+    expect(nodeBackend.clock).toBeDefined();
   });
 
-  it('a valid token still opens, and sealing still works, while the limit is reached', async () => {
-    const g = gate(base);
-    const iron = engine(g.backend, 1);
-    // Sealed here before the flood: its keys are cached and it is a verified token.
-    const sealing = iron.seal({ own: 1 }, PASSWORD, OPTIONS);
-    while (g.held() > 0) await g.release();
-    const own = await sealing;
+  it('past the limit a token waits, starting no derivation, and starts when a place frees, oldest first', async () => {
+    const g = gate(nodeBackend);
+    const iron = engine(g.backend, 2);
+    const tokens = [forged(), forged(), forged(), forged()];
+    const failing = expectCode(iron.unseal(tokens[0]!, PASSWORD, OPTIONS), 'ERR_CRYPTO');
+    const checked = tokens
+      .slice(1, 3)
+      .map((token) => pending(iron, token, 'ERR_SEAL_UNSEAL_FAILED'));
+    // Synchronously too: unsealEager hands back the wait, it does not refuse.
+    const eager = iron.unsealEager(tokens[3]!, PASSWORD, OPTIONS);
+    expect(eager).toBeInstanceOf(Promise);
+    checked.push(expectCode(eager as Promise<unknown>, 'ERR_SEAL_UNSEAL_FAILED'));
+    await nextTurn();
+    expect(g.started()).toBe(2);
 
-    const blocker = pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED');
-    await expectCode(iron.unseal(forged(), PASSWORD, OPTIONS), 'ERR_DERIVATION_LIMIT');
-    await expect(iron.unseal(own, PASSWORD, OPTIONS)).resolves.toEqual({ own: 1 });
-    const again = await iron.seal({ own: 2 }, PASSWORD, OPTIONS);
-    await expect(iron.unseal(again, PASSWORD, OPTIONS)).resolves.toEqual({ own: 2 });
-    // A seal needing new keys (another password: new salts) derives them, unlimited.
-    const started = g.started();
-    const other = iron.seal({ own: 3 }, OTHER_PASSWORD, OPTIONS);
-    expect(g.started()).toBe(started + 2);
+    // Each place freed, by a failed derivation or a finished one, goes to the oldest waiting.
+    await g.fail();
+    await failing;
+    expect(g.started()).toBe(3);
+    await g.release();
+    expect(g.started()).toBe(4);
     while (g.held() > 0) await g.release();
-    await expect(iron.unseal(await other, OTHER_PASSWORD, OPTIONS)).resolves.toEqual({ own: 3 });
-    await blocker;
+    await Promise.all(checked);
+    expect(g.salts()).toEqual(tokens.map((token) => fields(token)[6]));
   });
 
-  it('the encryption key of a verified token is derived even while the limit is reached', async () => {
-    const g = gate(base);
+  it('a valid token from elsewhere waiting behind forged ones opens when its turn comes', async () => {
+    const g = gate(nodeBackend);
     const iron = engine(g.backend, 1);
-    // Two tokens from elsewhere sharing an integrity salt, each with its own encryption salt.
-    const integritySalt = 'ab'.repeat(32);
-    const options: SealOptionsInput = {
-      ...OPTIONS,
-      integrity: { iterations: ITERATIONS, salt: integritySalt },
-    };
-    const a = await hapi.seal({ n: 'a' }, PASSWORD, options);
-    const b = await hapi.seal({ n: 'b' }, PASSWORD, options);
-    expect(fields(a)[2]).not.toBe(fields(b)[2]);
-    const first = iron.unseal(a, PASSWORD, OPTIONS);
-    while (g.held() > 0 || g.started() < 2) await g.release();
-    await expect(first).resolves.toEqual({ n: 'a' });
-
-    const blocker = pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED');
-    // b's MAC key is cached (same integrity salt); its new encryption key is not limited.
-    const second = iron.unseal(b, PASSWORD, OPTIONS);
+    const valid = await hapi.seal({ from: 'a peer' }, PASSWORD, OPTIONS);
+    const forgedFirst = [1, 2].map(() => pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'));
+    const opened = iron.unseal(valid, PASSWORD, OPTIONS);
+    while (g.held() > 0 || g.started() < 4) await g.release();
     while (g.held() > 0) await g.release();
-    await expect(second).resolves.toEqual({ n: 'b' });
-    await blocker;
+    await expect(opened).resolves.toEqual({ from: 'a peer' });
+    await Promise.all(forgedFirst);
+  });
+
+  it('past the waiting bound a token is refused at once', async () => {
+    const g = gate(nodeBackend);
+    const iron = createIron(g.backend, {
+      ...defaultLimits,
+      unverifiedDerivations: 1,
+      unverifiedDerivationsWaiting: 2,
+    });
+    const accepted = [1, 2, 3].map(() => pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'));
+    expect(thrownCode(() => iron.unsealEager(forged(), PASSWORD, OPTIONS))).toBe(
+      'ERR_DERIVATION_LIMIT',
+    );
+    await expectCode(iron.unseal(forged(), PASSWORD, OPTIONS), 'ERR_DERIVATION_LIMIT');
+    expect(g.started()).toBe(1);
+    while (g.held() > 0 || g.started() < 3) await g.release();
+    await Promise.all(accepted);
+  });
+
+  it('the derivations are held to their share of time: past it, the next waits for the share to refill', async () => {
+    const g = gate(nodeBackend);
+    const clock = manualClock();
+    const iron = createIron(
+      { ...g.backend, clock },
+      {
+        ...defaultLimits,
+        unverifiedDerivations: 4,
+        unverifiedDerivationShare: 0.5,
+        unverifiedDerivationBurstMs: 10,
+      },
+    );
+    const first = pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED');
+    // The first derivation takes 30 ms of the 10 held, while 15 refill: 5 overdrawn.
+    clock.advance(30);
+    await g.release();
+    await first;
+    const second = pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED');
+    await nextTurn();
+    expect(g.started()).toBe(1);
+    // Half of wall time: 10 ms repay the 5, and the timer set for it fires a ms later.
+    clock.advance(10);
+    await nextTurn();
+    expect(g.started()).toBe(1);
+    clock.advance(1);
+    await nextTurn();
+    expect(g.started()).toBe(2);
+    await g.release();
+    await second;
+  });
+
+  it('takes a new limit for the next derivation; running ones go on, waiting ones start', async () => {
+    const g = gate(nodeBackend);
+    const iron = engine(g.backend, 2);
+    const unseals = [1, 2, 3].map(() => pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'));
+    expect(g.started()).toBe(2);
+    iron.setDerivationLimit(1);
+    await g.release();
+    // One still runs: with a limit of 1, the third waits.
+    expect(g.started()).toBe(2);
+    iron.setDerivationLimit(3);
+    expect(g.started()).toBe(3);
+    unseals.push(pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'));
+    expect(g.started()).toBe(4);
+    while (g.held() > 0) await g.release();
+    await Promise.all(unseals);
   });
 });
 
@@ -450,40 +620,34 @@ describe('setting the limit', () => {
     },
   );
 
-  it('takes effect for the next derivation; running ones go on', async () => {
-    const g = gate(nodeBackend);
-    const iron = engine(g.backend, 2);
-    const running = [
-      pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'),
-      pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'),
-    ];
-    iron.setDerivationLimit(1);
-    await g.release();
-    // One still runs: with a limit of 1, nothing more starts.
-    await expectCode(iron.unseal(forged(), PASSWORD, OPTIONS), 'ERR_DERIVATION_LIMIT');
-    iron.setDerivationLimit(3);
-    const more = [
-      pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'),
-      pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'),
-    ];
-    await expectCode(iron.unseal(forged(), PASSWORD, OPTIONS), 'ERR_DERIVATION_LIMIT');
-    while (g.held() > 0) await g.release();
-    await Promise.all([...running, ...more]);
-  });
-
   it('the public setter limits the process-wide engine', async () => {
     const options = { integrity: { iterations: 8190 } };
+    const derive = nodeBackend.deriveKey.bind(nodeBackend);
+    let started = 0;
+    const spy = vi.spyOn(nodeBackend, 'deriveKey').mockImplementation((...args) => {
+      const made = derive(...args);
+      if (made instanceof Promise) started++;
+      return made;
+    });
     try {
       setDerivationLimit(1);
       const first = unseal(forged(), PASSWORD, options);
-      await expectCode(unseal(forged(), PASSWORD, options), 'ERR_DERIVATION_LIMIT');
+      const second = unseal(forged(), PASSWORD, options);
+      // 8190 iterations take milliseconds: the second waits for the first.
+      await nextTurn();
+      expect(started).toBe(1);
       await expectCode(first, 'ERR_SEAL_UNSEAL_FAILED');
+      await expectCode(second, 'ERR_SEAL_UNSEAL_FAILED');
+      expect(started).toBe(2);
     } finally {
+      spy.mockRestore();
       setDerivationLimit(defaultLimits.unverifiedDerivations);
     }
   });
 
-  it('defaults to 16', () => {
+  it('defaults to 16, half a thread of time, and a burst of 250 ms', () => {
     expect(defaultLimits.unverifiedDerivations).toBe(16);
+    expect(defaultLimits.unverifiedDerivationShare).toBe(0.5);
+    expect(defaultLimits.unverifiedDerivationBurstMs).toBe(250);
   });
 });

@@ -6,8 +6,9 @@
  * for, so checking it needs a PBKDF2 derivation: one iteration with iron's defaults, on
  * the server's thread, at most 4 starting in one turn of its event loop (the rest wait for
  * the next turns); 8192 with h3 2.x's options, on libuv's thread pool, where at most the
- * derivation limit (16) run at once and the rest are refused at once (ERR_DERIVATION_LIMIT).
- * Either way the forged request gets a fresh session and its cookie. In store mode (the
+ * derivation limit (16) run at once, within a share of time (half a thread), and the rest
+ * wait for it in order. Either way every forged token is checked, and the forged request
+ * gets a fresh session and its cookie. In store mode (the
  * sessions in a redis-server of the test's own) each valid read also reads its record,
  * while a forged cookie is refused before any store I/O and its fresh session has no record.
  *
@@ -51,29 +52,22 @@ const ROUND_SECONDS = 2;
 const ROUNDS = 5;
 /**
  * FLOOD_DERIVATION_LIMIT=<n> runs the server with another limit on derivations for
- * unverified tokens than iron's 16, to see how the limit moves the figures (the floors
- * below are for the default).
+ * unverified tokens than iron's 16, to see how the limit moves the figures (the target
+ * below is for the default).
  */
 const DERIVATION_LIMIT =
   process.env['FLOOD_DERIVATION_LIMIT'] === undefined
     ? undefined
     : Number(process.env['FLOOD_DERIVATION_LIMIT']);
-/** The goal for the valid traffic's share of its throughput alone (fair share: 0.5). */
-const TARGET_FRACTION = 0.4;
 /**
- * The CPU fraction CI asserts per option set. With iron's defaults it is the target, in
- * both modes: the derivations for forged tokens run on the event loop within a budget per
- * turn, and the medians measured are 0.65 to 0.68 (cookie mode) and 0.50 to 0.56 (store
- * mode) (RELIABILITY.md, Floods). At 8192 iterations they run
- * on libuv's thread pool, whose threads take most of two cores in a flood: the floor is the
- * lowest median measured (0.05) less a margin, below the target, so that CI catches a
- * regression of that known gap.
+ * The goal for the valid traffic's share of its throughput alone (fair share: 0.5), which CI
+ * asserts on the CPU fraction of every option set. With iron's defaults the derivations for
+ * forged tokens run on the event loop within a budget per turn, and the medians measured
+ * are 0.65 to 0.68 (cookie mode) and 0.50 to 0.56 (store mode); at 8192 iterations they run
+ * on libuv's thread pool within a share of time, and the medians measured are about 0.7
+ * (RELIABILITY.md, Floods).
  */
-const FLOORS: Readonly<Record<string, number>> = {
-  default: TARGET_FRACTION,
-  'iterations-8192': 0.03,
-  store: TARGET_FRACTION,
-};
+const TARGET_FRACTION = 0.4;
 /**
  * Growth of the server's heapUsed (after GC) from before the flood to after it. The
  * engine's caches are bounded (1024 verified tokens of at most 4 KB with their plaintext,
@@ -330,7 +324,7 @@ describe.each(OPTION_SETS)('flood of forged cookies: $label', ({ label, iteratio
           )} cores\n` +
           `  valid fraction, wall: ${list(wall, 2)} (median ${wallFraction.toFixed(2)}); ` +
           `CPU: ${list(cpu, 2)} (median ${cpuFraction.toFixed(2)}); target ${TARGET_FRACTION}, ` +
-          `floor ${FLOORS[label]}, fair share 0.5\n` +
+          `fair share 0.5\n` +
           `  server CPU per request: valid read ${validMicros.toFixed(0)} µs, forged ` +
           `${forgedMicros.toFixed(0)} µs\n` +
           `  valid p99 alone ${median(alone.map((r) => r.valid.p99))} ms, flooded ` +
@@ -361,13 +355,11 @@ describe.each(OPTION_SETS)('flood of forged cookies: $label', ({ label, iteratio
       // Every forged token refused (onInvalidToken once each) and given a fresh session.
       expect(refused).toBe(emptyWithCookie);
       expect(refused).toBeGreaterThanOrEqual(forgedTotal);
-      expect(Object.keys(rejections).sort()).toEqual(
-        iterations > 0
-          ? ['ERR_DERIVATION_LIMIT', 'ERR_SEAL_UNSEAL_FAILED']
-          : ['ERR_SEAL_UNSEAL_FAILED'],
-      );
+      // Every forged token checked: none refused for want of a derivation (they wait for
+      // their share of time; 64 connections never fill the queue).
+      expect(Object.keys(rejections)).toEqual(['ERR_SEAL_UNSEAL_FAILED']);
       expect(after.heapUsed - before.heapUsed).toBeLessThan(HEAP_GROWTH_BOUND);
-      expect(cpuFraction).toBeGreaterThanOrEqual(FLOORS[label]!);
+      expect(cpuFraction).toBeGreaterThanOrEqual(TARGET_FRACTION);
     },
     (ROUNDS * 2 * ROUND_SECONDS + 60) * 1000,
   );

@@ -6,7 +6,8 @@
 import * as nodeCrypto from 'node:crypto';
 import { createHmac, pbkdf2, pbkdf2Sync, randomFillSync } from 'node:crypto';
 import { Buffer } from 'node:buffer';
-import { setImmediate } from 'node:timers';
+import { performance } from 'node:perf_hooks';
+import { setImmediate, setTimeout } from 'node:timers';
 import { promisify } from 'node:util';
 import { startupSnapshot } from 'node:v8';
 import { Pbkdf2Sha1 } from '../../internal/pbkdf2-sha1.js';
@@ -151,6 +152,8 @@ export class NodeMacKey {
   }
 }
 
+const performanceNow = performance.now.bind(performance);
+
 export const nodeBackend: CryptoBackend = {
   name: 'node',
   randomBytes,
@@ -160,6 +163,14 @@ export const nodeBackend: CryptoBackend = {
   // replace the global one, and a turn they never run would leave waiting tokens waiting.
   scheduleTurn: (callback) => {
     setImmediate(callback);
+  },
+  // Likewise, and the clock's method is taken now: fake timers and a faked clock would
+  // stall the tokens waiting for a share of time.
+  clock: {
+    now: performanceNow,
+    after: (ms, callback) => {
+      setTimeout(callback, ms);
+    },
   },
   deriveKey(password: string, salt: string, iterations: number, algorithm: KeyAlgorithm) {
     const size = KEY_BYTES[algorithm];

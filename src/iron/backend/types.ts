@@ -3,6 +3,7 @@
  * sizes of iron's algorithms.
  */
 import type { MaybePromise } from '../../internal/maybe-promise.js';
+import type { Clock } from '../../internal/time-share.js';
 import type { ScheduleTurn } from '../../internal/turn-budget.js';
 
 /** The iron algorithm a key is for; it fixes the key length and how the key is used. */
@@ -44,6 +45,13 @@ export interface CryptoBackend {
    * timers when it ends, so a scheduled turn could be lost): no such budget.
    */
   readonly scheduleTurn?: ScheduleTurn;
+  /**
+   * Where a timer fires whoever set it (Node, Bun, Deno): a clock and such timers. The
+   * engine then holds asynchronous derivations for unverified tokens to a share of time,
+   * and tokens past the limit wait for it (src/internal/time-share.ts). Absent (workerd
+   * cancels a request's timers when it ends): such tokens past the limit are refused.
+   */
+  readonly clock?: Clock;
   /** PBKDF2-HMAC-SHA1(password UTF-8, salt = UTF-8 of the salt text), imported for `algorithm`. */
   deriveKey(
     password: string,

@@ -3,8 +3,10 @@
  * (8192 PBKDF2 iterations). Each forged token names fresh salts, so checking it needs a key
  * derivation on libuv's thread pool, which fs, dns and zlib share. Uncapped, a few hundred
  * such requests queue their derivations ahead of every file read of the process; with the
- * engine's cap, reads stay prompt, a valid session keeps working, nothing fails with a 5xx,
- * and the tokens refused at the cap reach `onInvalidToken` as ERR_DERIVATION_LIMIT.
+ * engine's limit, the tokens past it wait in the engine's own queue (and for their share of
+ * time), not in the pool's: reads stay prompt, a valid session keeps working, nothing fails
+ * with a 5xx, and every forged token is checked and reaches `onInvalidToken` as
+ * ERR_SEAL_UNSEAL_FAILED (400 waiting are within the engine's bound of 1024).
  *
  * The server runs on this thread. The flooding client and the file reader run in worker
  * threads of the same process: they share its thread pool (the reader's reads wait behind
@@ -17,6 +19,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toNodeListener } from '../../../src/adapters/node.js';
@@ -178,6 +181,8 @@ interface FloodResult {
   readonly reads: number[];
   readonly forged: Reply[];
   readonly valid: Reply[];
+  /** Milliseconds from the burst until the last forged request was answered. */
+  readonly forgedMs: number;
 }
 
 /**
@@ -209,11 +214,18 @@ async function flood(): Promise<FloodResult> {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   })();
+  const sent = performance.now();
   const forgedDone = await forgedReplies;
+  const forgedMs = performance.now() - sent;
   flooding.answered = true;
   await validRequests;
   await client.terminate();
-  return { reads: await reader.stop(), forged: forgedDone, valid: await Promise.all(validReplies) };
+  return {
+    reads: await reader.stop(),
+    forged: forgedDone,
+    valid: await Promise.all(validReplies),
+    forgedMs,
+  };
 }
 
 describe('a flood of forged tokens at 8192 iterations (node adapter)', () => {
@@ -269,7 +281,7 @@ describe('a flood of forged tokens at 8192 iterations (node adapter)', () => {
       `[derivation-flood] small-file read: idle max ${Math.max(...idle).toFixed(1)} ms; ` +
         `during the flood max ${slowest.toFixed(1)} ms over ${result.reads.length} reads; ` +
         `valid-session requests: ${result.valid.length}; ` +
-        `refused at the limit: ${codes.filter((code) => code === 'ERR_DERIVATION_LIMIT').length}/${FORGED}`,
+        `forged answered in ${(result.forgedMs / 1000).toFixed(1)} s`,
     );
 
     expect(slowest).toBeLessThan(READ_BOUND_MS);
@@ -282,9 +294,8 @@ describe('a flood of forged tokens at 8192 iterations (node adapter)', () => {
       expect(reply.status).toBe(200);
       expect((JSON.parse(reply.body) as { data: unknown }).data).toEqual({});
     }
-    expect(codes).toContain('ERR_DERIVATION_LIMIT');
     expect(codes).toHaveLength(FORGED);
-    expect(new Set(codes)).toEqual(new Set(['ERR_DERIVATION_LIMIT', 'ERR_SEAL_UNSEAL_FAILED']));
+    expect(new Set(codes)).toEqual(new Set(['ERR_SEAL_UNSEAL_FAILED']));
     expect(handlerErrors).toEqual([]);
     expect(unhandled).toEqual([]);
   });
