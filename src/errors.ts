@@ -34,8 +34,9 @@ export type SessionErrorCode =
   /** The request carried the session cookie more than once (one may be planted); the first was used. */
   | 'ERR_COOKIE_DUPLICATE'
   /**
-   * Too many key derivations for tokens not yet verified were running: the token was not
-   * checked, and the request went on without it instead of queueing behind the others.
+   * Too many tokens not yet verified were waiting for a key derivation (where the backend
+   * has no clock, as on workerd: too many derivations were running): the token was not
+   * checked, and the request went on without it.
    */
   | 'ERR_DERIVATION_LIMIT'
   /** The session is older than `maxAge`, or idle for longer than allowed. */

@@ -45,6 +45,8 @@ export interface TimeShareLimits {
 
 /** Past this many tasks taken from the front of the queue, the taken slots are dropped. */
 const COMPACT_AFTER = 1024;
+/** The longest delay a timer takes (2^31 - 1 ms); a longer wait re-arms it. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 export class TimeShare {
   #running: number;
@@ -124,7 +126,10 @@ export class TimeShare {
   #canStart(): boolean {
     if (this.#active >= this.#running) return false;
     const now = this.#clock.now();
-    this.#budget = Math.min(this.#burstMs, this.#budget + (now - this.#refilled) * this.#share);
+    // A clock that went back (a process restored from a startup snapshot starts its own
+    // from zero) refills nothing, rather than charging the builder's whole run.
+    const elapsed = Math.max(0, now - this.#refilled);
+    this.#budget = Math.min(this.#burstMs, this.#budget + elapsed * this.#share);
     this.#refilled = now;
     return this.#budget > 0;
   }
@@ -135,7 +140,7 @@ export class TimeShare {
     this.#active++;
     const started = this.#clock.now();
     const settled = (): void => {
-      const took = this.#clock.now() - started;
+      const took = Math.max(0, this.#clock.now() - started);
       this.#lastCost = took;
       this.#budget -= took - charged;
       this.#active--;
@@ -171,13 +176,13 @@ export class TimeShare {
   }
 
   /**
-   * With tasks waiting on a spent budget and none running (whose settling would pump the
-   * queue), a timer pumps it once the budget is back above zero.
+   * With tasks waiting on a spent budget and a place free (a full set of running tasks
+   * pumps the queue as each settles), a timer pumps it once the budget is back above zero.
    */
   #wakeLater(): void {
-    if (this.#timerSet || this.waiting === 0 || this.#active > 0) return;
+    if (this.#timerSet || this.waiting === 0 || this.#active >= this.#running) return;
     this.#timerSet = true;
-    const ms = Math.max(1, Math.ceil(-this.#budget / this.#share) + 1);
+    const ms = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(-this.#budget / this.#share) + 1));
     this.#clock.after(ms, () => {
       this.#timerSet = false;
       this.#pump();

@@ -88,7 +88,10 @@ export interface IronLimits {
   readonly verifiedTokens: number;
   /** Longest token the verified-token cache keeps. */
   readonly verifiedTokenLength: number;
-  /** Derivations of unverified tokens' MAC keys shared while they run, per secret. */
+  /**
+   * Derivations of unverified tokens' MAC keys shared while they run, per secret, where the
+   * backend has no clock (with one, every derivation running or waiting is shared).
+   */
   readonly sharedDerivations: number;
   /**
    * Asynchronous derivations of unverified tokens' MAC keys running at once, whatever the
@@ -130,10 +133,12 @@ export const defaultLimits: IronLimits = Object.freeze({
   verifiedTokens: 1024,
   verifiedTokenLength: 4096,
   sharedDerivations: 64,
-  // Four times libuv's default thread pool (4 threads): enough to keep the pool busy, while
-  // fs, dns and zlib work queued behind forged tokens waits for at most about four rounds
-  // of derivations. Legitimate tokens rarely need one: keys of this process's own sealing
-  // salts are cached, a peer's salt is derived once, and parallel requests share a run.
+  // Four times libuv's default thread pool (4 threads): enough to keep the pool busy in a
+  // burst (a restart's new cookies, within the share's burst below), while fs, dns and zlib
+  // work queued behind them waits for at most about four rounds of derivations. In a flood
+  // the share lets about one run at a time. Legitimate tokens rarely need one: keys of this
+  // process's own sealing salts are cached, a peer's salt is derived once, and parallel
+  // requests share a run.
   unverifiedDerivations: 16,
   // A flood of forged tokens at h3 2.x's 8192 iterations keeps every slot full: without a
   // share, the pool's threads took most of two cores and left the valid requests a tenth of
@@ -152,7 +157,8 @@ export const defaultLimits: IronLimits = Object.freeze({
   // Floods; bench/results/NOTES.md).
   unverifiedDerivationsPerTurn: 4,
   // Each waiting token holds its request (and its token, up to 32 KB): 1024 bound that to
-  // a few MiB, and are 256 turns of the budget.
+  // a few MiB, and are 256 turns of the budget. The same bound holds for the tokens waiting
+  // for the share of time, so the two queues hold 2048 requests at most.
   unverifiedDerivationsWaiting: 1024,
   saltReuseCount: 10_000,
   saltReuseMs: 60_000,

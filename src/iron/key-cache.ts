@@ -85,7 +85,7 @@ const derivationLimited = (): SessionError =>
     () =>
       new SessionError(
         'ERR_DERIVATION_LIMIT',
-        'Too many key derivations for unverified tokens are running; the token was not checked',
+        'Too many unverified tokens are waiting for a key derivation; the token was not checked',
       ),
   );
 
@@ -263,8 +263,10 @@ export class KeyCache {
    * caller then calls {@link remember}: forged tokens must not fill the key cache), but an
    * asynchronous derivation (many PBKDF2 iterations, or a byte secret imported by a
    * backend that answers with a promise) is shared while it runs: a page's parallel
-   * requests carrying one new cookie derive its key once. At most
-   * `sharedDerivations` per secret; each entry leaves when its derivation settles.
+   * requests carrying one new cookie derive its key once. At most `sharedDerivations` per
+   * secret where the backend has no clock (with one, the share of time bounds them: at most
+   * the limit running and `unverifiedDerivationsWaiting` waiting); each entry leaves when
+   * its derivation settles.
    *
    * Anyone can send tokens with fresh salts, each costing a derivation. Asynchronous ones
    * run where other work waits for them (libuv's thread pool serves fs, dns and zlib too),
@@ -307,14 +309,13 @@ export class KeyCache {
         Promise.resolve(this.#make(secret, 'sha256', iterations, salt)),
       );
       if (made === undefined) throw derivationLimited();
-      const shared = entry.deriving.size < this.#limits.sharedDerivations;
-      if (shared) {
-        entry.deriving.set(cacheKey, made);
-        const settled = (): void => {
-          entry.deriving.delete(cacheKey);
-        };
-        made.then(settled, settled);
-      }
+      // Always shared: the share bounds what runs and waits, whatever the secret, so a
+      // flood cannot fill this map and make a page's parallel requests derive one by one.
+      entry.deriving.set(cacheKey, made);
+      const settled = (): void => {
+        entry.deriving.delete(cacheKey);
+      };
+      made.then(settled, settled);
       return made;
     }
     if (derives && this.#derivationsRunning >= this.#derivationLimit) {

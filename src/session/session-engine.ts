@@ -138,7 +138,7 @@ interface Loaded {
   readonly sealedWithOldPassword: boolean;
   readonly legacySeal: boolean;
   readonly flash: Record<string, unknown> | undefined;
-  /** The cookie's token was left unchecked (derivation limit): do not write over it. */
+  /** The cookie's token was left unchecked (ERR_DERIVATION_LIMIT): do not write over it. */
   readonly tokenUnchecked: boolean;
   /** With a store: the session's record as read, if it has one. */
   readonly record: RecordSnapshot | undefined;
@@ -150,7 +150,7 @@ interface Loaded {
 
 /** What refusing a request's tokens found out, for the fresh session that replaces them. */
 interface RefusedTokens {
-  /** The cookie's token was left unchecked (derivation limit): do not write over it. */
+  /** The cookie's token was left unchecked (ERR_DERIVATION_LIMIT): do not write over it. */
   unchecked: boolean;
   /** With a store: the id a reference named whose record was gone. */
   goneId: string | undefined;

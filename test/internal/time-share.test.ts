@@ -122,6 +122,42 @@ describe('TimeShare', () => {
     expect(t.started).toEqual(['a', 'b']);
   });
 
+  it('a timer that fires before the budget has refilled (a task settled since, charged more) sets the next', async () => {
+    const clock = manualClock();
+    const share = new TimeShare(limits, clock);
+    const t = tasks();
+    void share.run(t.make('x'));
+    void share.run(t.make('a'));
+    await clock.advance(30);
+    await t.finish('a');
+    // 10 - 30 = -20, +15 refilled: 5 short, with a place free: a timer in 11 ms.
+    void share.run(t.make('b'));
+    expect(clock.timers()).toEqual([11]);
+    // x settles after 35 ms: 35 more charged, 2.5 refilled.
+    await clock.advance(5);
+    await t.finish('x');
+    expect(t.started).toEqual(['x', 'a']);
+    // The timer fires 37.5 - 3 = 34.5 short: it sets the next, 70 ms on.
+    await clock.advance(6);
+    expect(t.started).toEqual(['x', 'a']);
+    expect(clock.timers()).toEqual([70]);
+    await clock.advance(70);
+    expect(t.started).toEqual(['x', 'a', 'b']);
+  });
+
+  it('a clock that goes back (a process restored from a startup snapshot) refills nothing and charges nothing', async () => {
+    let now = 1_000_000;
+    const clock: Clock = { now: () => now, after: () => undefined };
+    const share = new TimeShare({ ...limits, running: 1 }, clock);
+    const t = tasks();
+    void share.run(t.make('a'));
+    now = 5;
+    await t.finish('a');
+    // a is charged 0 (its end came before its start on this clock), not -999,995.
+    void share.run(t.make('b'));
+    expect(t.started).toEqual(['a', 'b']);
+  });
+
   it("charges a task up front what the last one took, so two do not start on one task's budget", async () => {
     const clock = manualClock();
     const share = new TimeShare({ ...limits, running: 4, burstMs: 50 }, clock);
@@ -196,6 +232,22 @@ describe('TimeShare', () => {
     await expect(thrown).rejects.toThrow('at once');
     expect(share.active).toBe(0);
     await expect(share.run(() => Promise.resolve('next'))).resolves.toBe('next');
+  });
+
+  it('a waiting task that throws when its turn comes is a rejection, and the queue goes on', async () => {
+    const clock = manualClock();
+    const share = new TimeShare({ ...limits, running: 1, burstMs: 1000 }, clock);
+    const t = tasks();
+    void share.run(t.make('a'));
+    const thrown = share.run(() => {
+      throw new Error('when started');
+    });
+    const after = share.run(t.make('c'));
+    await t.finish('a');
+    await expect(thrown).rejects.toThrow('when started');
+    expect(t.started).toEqual(['a', 'c']);
+    await t.finish('c');
+    await expect(after).resolves.toBe('c');
   });
 
   it.each<[Partial<TimeShareLimits>, RegExp]>([

@@ -11,6 +11,7 @@
  * Derivations are held by a gate over the real backends, so each test decides when they
  * settle and observes the count exactly.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { isSessionError, type SessionErrorCode } from '../../src/errors.js';
 import { SYNC_PBKDF2_MAX_ITERATIONS, nodeBackend } from '../../src/iron/backend/node.js';
@@ -71,7 +72,7 @@ function gate(base: CryptoBackend): Gate {
     if (next === undefined) throw new Error('no derivation is held');
     next.settle(ok);
     // Let the real derivation finish and the engine's settle handlers run.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   };
   return {
     backend,
@@ -83,8 +84,17 @@ function gate(base: CryptoBackend): Gate {
   };
 }
 
+/**
+ * An engine with `limit` derivations at once. Its share of time never runs out (the gate's
+ * derivations take real time, and a loaded machine could spend a real budget): only the
+ * share's own tests below spend it, on a clock of their own.
+ */
 function engine(backend: CryptoBackend, limit: number): Iron {
-  return createIron(backend, { ...defaultLimits, unverifiedDerivations: limit });
+  return createIron(backend, {
+    ...defaultLimits,
+    unverifiedDerivations: limit,
+    unverifiedDerivationBurstMs: 1e12,
+  });
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -338,6 +348,63 @@ describe('derivation limit with a clock (node): past the limit tokens wait their
     while (g.held() > 0) await g.release();
     await expect(opened).resolves.toEqual({ from: 'a peer' });
     await Promise.all(forgedFirst);
+  });
+
+  it('requests joining a waiting derivation take no place in the queue and are not refused', async () => {
+    const g = gate(nodeBackend);
+    const iron = createIron(g.backend, {
+      ...defaultLimits,
+      unverifiedDerivations: 1,
+      unverifiedDerivationsWaiting: 1,
+      unverifiedDerivationBurstMs: 1e12,
+    });
+    const valid = await hapi.seal({ page: 1 }, PASSWORD, OPTIONS);
+    const blocker = pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED');
+    // The one place in the queue goes to the valid token; its parallel requests join it.
+    const opened = [1, 2, 3].map(() => iron.unseal(valid, PASSWORD, OPTIONS));
+    await expectCode(iron.unseal(forged(), PASSWORD, OPTIONS), 'ERR_DERIVATION_LIMIT');
+    while (g.held() > 0 || g.started() < 3) await g.release();
+    for (const result of await Promise.all(opened)) expect(result).toEqual({ page: 1 });
+    await blocker;
+    // One derivation of its MAC key for the three requests (and one of its encryption key).
+    expect(g.salts().filter((salt) => salt === fields(valid)[6])).toHaveLength(1);
+  });
+
+  it("a flood waiting does not stop a page's parallel requests from sharing one derivation", async () => {
+    const g = gate(nodeBackend);
+    const iron = engine(g.backend, 1);
+    // More waiting than the derivations shared per secret where there is no clock (64).
+    const flood = Array.from({ length: defaultLimits.sharedDerivations + 6 }, () =>
+      pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'),
+    );
+    const valid = await hapi.seal({ page: 2 }, PASSWORD, OPTIONS);
+    const opened = [1, 2, 3].map(() => iron.unseal(valid, PASSWORD, OPTIONS));
+    while (g.held() > 0) await g.release();
+    for (const result of await Promise.all(opened)) expect(result).toEqual({ page: 2 });
+    await Promise.all(flood);
+    expect(g.salts().filter((salt) => salt === fields(valid)[6])).toHaveLength(1);
+  });
+
+  it("a test's fake timers do not stall the tokens waiting for the share to refill", async () => {
+    const g = gate(nodeBackend);
+    const iron = createIron(g.backend, {
+      ...defaultLimits,
+      unverifiedDerivations: 1,
+      unverifiedDerivationBurstMs: 1,
+    });
+    vi.useFakeTimers();
+    try {
+      const unseals = [1, 2, 3].map(() => pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED'));
+      // Each held 20 ms of real time: the next waits about 40 ms for its share, on a timer
+      // the fake timers do not own.
+      while (g.started() < 3 || g.held() > 0) {
+        if (g.held() > 0) await g.release();
+        else await sleep(10);
+      }
+      await Promise.all(unseals);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('past the waiting bound a token is refused at once', async () => {
@@ -633,8 +700,7 @@ describe('setting the limit', () => {
       setDerivationLimit(1);
       const first = unseal(forged(), PASSWORD, options);
       const second = unseal(forged(), PASSWORD, options);
-      // 8190 iterations take milliseconds: the second waits for the first.
-      await nextTurn();
+      // Before the event loop could hear of the first one's end: the second waits for it.
       expect(started).toBe(1);
       await expectCode(first, 'ERR_SEAL_UNSEAL_FAILED');
       await expectCode(second, 'ERR_SEAL_UNSEAL_FAILED');

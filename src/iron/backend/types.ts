@@ -27,8 +27,8 @@ export interface CryptoBackend {
   randomBytes(size: number): Uint8Array;
   /**
    * `deriveKey` answers synchronously up to this many iterations and with a promise above
-   * (0: always a promise). The engine needs to know before it asks, to refuse a derivation
-   * past its limit instead of starting it.
+   * (0: always a promise). The engine needs to know before it asks, to hold back (or
+   * refuse) a derivation past its limits instead of starting it.
    */
   readonly syncDerivationIterations: number;
   /**
