@@ -40,7 +40,8 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      reporter: ['text-summary', 'json-summary'],
+      // json: the per-branch counts tools/uncovered.mjs lists the uncovered branches from.
+      reporter: ['text-summary', 'json-summary', 'json'],
       reportsDirectory: 'coverage',
       // A red run still reports, so a failure does not hide where coverage stands.
       reportOnFailure: true,
