@@ -51,10 +51,10 @@ export const backend: 'node' | 'web' = iron.backend;
  * in order; past 1024 waiting, and at once on WebCrypto, where no timer outlives its
  * request in workerd, it is refused with `ERR_DERIVATION_LIMIT`, which sessions treat as a
  * request without a token. Requests carrying a token whose derivation is already running
- * (or waiting) join it without counting again, and sealing and keys already derived are never limited.
- * Synchronous derivations are not counted either; on node:crypto at most 4 of them start
- * in one turn of the event loop, and the tokens past it wait for the next turns (never
- * refused).
+ * (or waiting) join it without counting again, and sealing and keys already derived are
+ * never limited. Synchronous derivations are not counted either; on node:crypto at most 4
+ * of them start in one turn of the event loop, and the tokens past it wait for the next
+ * turns (never refused).
  *
  * Raise it with the thread pool (`UV_THREADPOOL_SIZE`); lower it to keep more of the pool
  * for other work. Derivations already running go on when the limit drops, and tokens
