@@ -5,9 +5,10 @@
  * such requests queue their derivations ahead of every file read of the process; with the
  * engine's limit, the tokens past it wait in the engine's own queue, not in the pool's, and
  * the derivations take at most their share of time (half a thread): reads stay prompt, a
- * valid session keeps working, nothing fails with a 5xx, the flood takes at least as long
- * as the share allows, and every forged token is checked and reaches `onInvalidToken` as
- * ERR_SEAL_UNSEAL_FAILED (400 waiting are within the engine's bound of 1024).
+ * valid session keeps working, nothing fails with a 5xx, sessions sealed by h3 2.x (fresh
+ * salts) arriving behind the flood wait their turn and open, the flood takes at least as
+ * long as the share allows, and every forged token is checked and reaches `onInvalidToken`
+ * as ERR_SEAL_UNSEAL_FAILED (420 waiting are within the engine's bound of 1024).
  *
  * The server runs on this thread. The flooding client and the file reader run in worker
  * threads of the same process: they share its thread pool (the reader's reads wait behind
@@ -16,6 +17,7 @@
  * once, which costs the same with or without the cap.
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import * as Hapi from '@hapi/iron';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,8 @@ const NAME = 'h3';
 /** h3 2.x's seal options. */
 const SEAL = { encryption: { iterations: 8192 }, integrity: { iterations: 8192 } };
 const FORGED = 400;
+/** Sessions h3 2.x sealed (fresh salts each, 8192 iterations) that arrive during the flood. */
+const PEERS = 20;
 const VALID_DATA = { user: 'valid', n: 7 };
 /**
  * Longest read of a small file allowed during the flood, generous enough for a loaded
@@ -197,6 +201,8 @@ interface FloodResult {
   readonly reads: number[];
   readonly forged: Reply[];
   readonly valid: Reply[];
+  /** The peers' sessions, each read once during the flood. */
+  readonly peers: Reply[];
   /** Milliseconds from the burst until the last forged request was answered. */
   readonly forgedMs: number;
 }
@@ -205,7 +211,7 @@ interface FloodResult {
  * Sends FORGED forged cookies at once while the reader reads; the valid session sends a
  * request every few milliseconds from the burst until the flood is answered.
  */
-async function flood(): Promise<FloodResult> {
+async function flood(peerCookies: readonly string[]): Promise<FloodResult> {
   const tokens = Array.from({ length: FORGED }, forged);
   const reader = await startReader();
   const port = Number(new URL(server.origin).port);
@@ -225,6 +231,8 @@ async function flood(): Promise<FloodResult> {
     });
     client.once('error', reject);
   });
+  // Behind the flood in the queue: each waits its turn and opens.
+  const peerReplies = Promise.all(peerCookies.map((cookie) => get('/', cookie)));
   const validReplies: Promise<Reply>[] = [];
   const validRequests = (async () => {
     while (!flooding.answered || validReplies.length < 5) {
@@ -241,6 +249,7 @@ async function flood(): Promise<FloodResult> {
     reads: await reader.stop(),
     forged: forgedDone,
     valid: await Promise.all(validReplies),
+    peers: await peerReplies,
     forgedMs,
   };
 }
@@ -293,7 +302,22 @@ describe('a flood of forged tokens at 8192 iterations (node adapter)', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const idle = await idleReader.stop();
     const oneDerivation = derivationMs();
-    const result = await flood();
+    const peerSessions = Array.from({ length: PEERS }, (_, n) => ({
+      id: `peer-${n}`,
+      createdAt: Date.now(),
+      data: { peer: n },
+    }));
+    const peerCookies = await Promise.all(
+      peerSessions.map(
+        async (session) =>
+          `${NAME}=${await Hapi.seal(session, PASSWORD, {
+            ...Hapi.defaults,
+            encryption: { ...Hapi.defaults.encryption, iterations: 8192 },
+            integrity: { ...Hapi.defaults.integrity, iterations: 8192 },
+          })}`,
+      ),
+    );
+    const result = await flood(peerCookies);
     // Each derivation is charged at least what it takes, and the share lets through its
     // burst, half of the time passed, and what the last ones started (up to the limit of 16)
     // overdraw: so checking them all takes at least this long. Without the share the pool's
@@ -315,6 +339,12 @@ describe('a flood of forged tokens at 8192 iterations (node adapter)', () => {
       expect(reply.status).toBe(200);
       expect((JSON.parse(reply.body) as { data: unknown }).data).toEqual(VALID_DATA);
     }
+    // No fake sign-out: every session sealed elsewhere opened, though it waited behind the
+    // flood for its derivations.
+    expect(result.peers.map((reply) => reply.status)).toEqual(peerSessions.map(() => 200));
+    expect(result.peers.map((reply) => JSON.parse(reply.body) as unknown)).toEqual(
+      peerSessions.map(({ id, data }) => ({ id, data })),
+    );
     for (const reply of result.forged) {
       // No 5xx, nor any other failure: each forged token gets a fresh, empty session.
       expect(reply.status).toBe(200);
