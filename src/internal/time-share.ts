@@ -26,7 +26,10 @@
 
 /** The time source and timer a share runs on. */
 export interface Clock {
-  /** Milliseconds from any fixed origin, never going back. */
+  /**
+   * Milliseconds from a fixed origin. One that goes back (a process restored from a startup
+   * snapshot has a clock of its own) refills and charges nothing for the jump.
+   */
   now(): number;
   /** Runs `callback` after `ms` milliseconds (a timer that keeps the process alive). */
   after(ms: number, callback: () => void): void;

@@ -58,7 +58,7 @@ export const backend: 'node' | 'web' = iron.backend;
  *
  * Raise it with the thread pool (`UV_THREADPOOL_SIZE`); lower it to keep more of the pool
  * for other work. Derivations already running go on when the limit drops, and tokens
- * waiting start at once when it rises.
+ * waiting start when it rises, as far as the share of time allows.
  *
  * @param limit - a positive integer
  * @throws SessionError `ERR_OPTIONS_INVALID` when `limit` is not a positive integer

@@ -10,8 +10,8 @@
  * - sealing-salt reuse: a random salt is reused for a while, so sealing needs no
  *   derivation per token;
  * - MAC keys of tokens not yet verified: never cached until their MAC verifies, but an
- *   asynchronous derivation is shared while it runs, only so many run at once, within a
- *   share of time, and synchronous ones have a budget per turn of the event loop.
+ *   asynchronous derivation is shared while it runs (or waits), only so many run at once,
+ *   within a share of time, and synchronous ones have a budget per turn of the event loop.
  */
 import { SessionError } from '../errors.js';
 import { encodeBase64url } from '../internal/base64url.js';
@@ -85,7 +85,7 @@ const derivationLimited = (): SessionError =>
     () =>
       new SessionError(
         'ERR_DERIVATION_LIMIT',
-        'Too many unverified tokens are waiting for a key derivation; the token was not checked',
+        'Too many unverified tokens need a key derivation; the token was not checked',
       ),
   );
 

@@ -40,7 +40,7 @@ export interface SessionState {
   /** A write the write policy started for this session, which later readers wait for. */
   autoWrite: Promise<unknown> | undefined;
   /**
-   * The request's token was not checked (too many were waiting for a key derivation): the
+   * The request's token was not checked (too many needed a key derivation): the
    * session is fresh for this request, but a new cookie is not written over the token
    * the browser holds unless the handler changes the session.
    */

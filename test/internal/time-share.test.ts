@@ -145,16 +145,30 @@ describe('TimeShare', () => {
     expect(t.started).toEqual(['x', 'a', 'b']);
   });
 
-  it('a clock that goes back (a process restored from a startup snapshot) refills nothing and charges nothing', async () => {
+  it('a clock that goes back (a process restored from a startup snapshot) refills nothing', () => {
     let now = 1_000_000;
     const clock: Clock = { now: () => now, after: () => undefined };
-    const share = new TimeShare({ ...limits, running: 1 }, clock);
+    const share = new TimeShare(limits, clock);
+    const t = tasks();
+    // Nothing ran; the clock starts again near zero: the budget stays whole.
+    now = 5;
+    void share.run(t.make('a'));
+    expect(t.started).toEqual(['a']);
+  });
+
+  it('a task that straddles a clock going back is charged nothing for it, and gains nothing', async () => {
+    let now = 1_000_000;
+    const clock: Clock = { now: () => now, after: () => undefined };
+    const share = new TimeShare({ ...limits, running: 4 }, clock);
     const t = tasks();
     void share.run(t.make('a'));
     now = 5;
     await t.finish('a');
-    // a is charged 0 (its end came before its start on this clock), not -999,995.
+    // a took nothing on this clock. b then takes 30 ms of the 10 held (15 refilled): c waits.
     void share.run(t.make('b'));
+    now = 35;
+    await t.finish('b');
+    void share.run(t.make('c'));
     expect(t.started).toEqual(['a', 'b']);
   });
 

@@ -45,7 +45,7 @@ interface Gate {
 
 /** `base`, with each asynchronous derivation held until the test lets it settle. */
 function gate(base: CryptoBackend): Gate {
-  const queue: { settle: (ok: boolean) => void }[] = [];
+  const queue: { settle: (ok: boolean) => Promise<unknown> }[] = [];
   const salts: string[] = [];
   let started = 0;
   const backend: CryptoBackend = {
@@ -57,12 +57,11 @@ function gate(base: CryptoBackend): Gate {
       salts.push(args[1]);
       return new Promise<BackendKey>((resolve, reject) => {
         queue.push({
-          settle: (ok) => {
+          settle: (ok) =>
             made.then((key) => {
               if (ok) resolve(key);
               else reject(new Error('derivation failed'));
-            }, reject);
-          },
+            }, reject),
         });
       });
     },
@@ -70,9 +69,10 @@ function gate(base: CryptoBackend): Gate {
   const settleOldest = async (ok: boolean): Promise<void> => {
     const next = queue.shift();
     if (next === undefined) throw new Error('no derivation is held');
-    next.settle(ok);
-    // Let the real derivation finish and the engine's settle handlers run.
-    await sleep(20);
+    // The real derivation's end (however long a loaded pool takes), then a few milliseconds
+    // for the engine's handlers and the next derivations it starts.
+    await next.settle(ok);
+    await sleep(5);
   };
   return {
     backend,

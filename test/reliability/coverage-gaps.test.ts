@@ -874,7 +874,15 @@ describe('iron: byte secrets and many derivations at once', () => {
     // Forged tokens with fresh MAC salts each need an asynchronous derivation (8192
     // iterations); with the limit raised, more run at once than are shared per secret (64).
     // A backend with a clock shares them all (the share of time bounds them instead).
-    const web = createIron(webBackend, { ...defaultLimits, unverifiedDerivations: 128 });
+    const derived = new Map<string, number>();
+    const counted: typeof webBackend = {
+      ...webBackend,
+      deriveKey(...args) {
+        derived.set(args[1], (derived.get(args[1]) ?? 0) + 1);
+        return webBackend.deriveKey(...args);
+      },
+    };
+    const web = createIron(counted, { ...defaultLimits, unverifiedDerivations: 128 });
     const options = { encryption: { iterations: 8192 }, integrity: { iterations: 8192 } };
     const fields = (await seal({ a: 1 }, PASSWORD, options)).split('*');
     const forged = Array.from({ length: 80 }, (_, index) => {
@@ -882,8 +890,10 @@ describe('iron: byte secrets and many derivations at once', () => {
       copy[6] = index.toString(16).padStart(64, '0');
       return copy.join('*');
     });
+    // Each token twice at once: the second request joins the first one's derivation while
+    // it is shared (the first 64), and derives again once past the map's bound.
     const results = await Promise.allSettled(
-      forged.map((token) => web.unseal(token, PASSWORD, options)),
+      [...forged, ...forged].map((token) => web.unseal(token, PASSWORD, options)),
     );
     for (const result of results) {
       expect(result).toMatchObject({
@@ -891,5 +901,10 @@ describe('iron: byte secrets and many derivations at once', () => {
         reason: { code: 'ERR_SEAL_UNSEAL_FAILED' },
       });
     }
+    const perSalt = forged.map((token) => derived.get(token.split('*')[6]!));
+    expect(perSalt).toEqual([
+      ...Array<number>(defaultLimits.sharedDerivations).fill(1),
+      ...Array<number>(80 - defaultLimits.sharedDerivations).fill(2),
+    ]);
   });
 });

@@ -71,7 +71,8 @@ const TARGET_FRACTION = 0.4;
 /**
  * Growth of the server's heapUsed (after GC) from before the flood to after it. The
  * engine's caches are bounded (1024 verified tokens of at most 4 KB with their plaintext,
- * 256 keys per secret, 64 shared derivations): a few megabytes when full, and the warm-up
+ * 256 keys per secret, at most 16 derivations running and 1024 waiting): a few megabytes
+ * when full, and the warm-up
  * fills them; the runs measured grew 0.3 to 1.2 MiB. A leak of 200 bytes per forged request
  * would exceed it (20,000 to 30,000 forged requests with iron's defaults).
  */
