@@ -24,6 +24,8 @@
  * callers there use a plain limit (see the node backend's `clock`).
  */
 
+import { WaitQueue } from './wait-queue.js';
+
 /** The time source and timer a share runs on. */
 export interface Clock {
   /**
@@ -46,8 +48,6 @@ export interface TimeShareLimits {
   readonly maxWaiting: number;
 }
 
-/** Past this many tasks taken from the front of the queue, the taken slots are dropped. */
-const COMPACT_AFTER = 1024;
 /** The longest delay a timer takes (2^31 - 1 ms); a longer wait re-arms it. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -66,9 +66,8 @@ export class TimeShare {
   #active = 0;
   /** Whether a timer will pump the queue once the budget has refilled. */
   #timerSet = false;
-  /** Waiting tasks' starters, oldest first from `#head`. */
-  #waiting: ((() => void) | undefined)[] = [];
-  #head = 0;
+  /** Waiting tasks' starters, oldest first. */
+  readonly #waiting = new WaitQueue();
 
   /**
    * @throws RangeError unless `running` and `maxWaiting` are positive integers, `share` is
@@ -100,7 +99,7 @@ export class TimeShare {
 
   /** Tasks waiting to start. */
   get waiting(): number {
-    return this.#waiting.length - this.#head;
+    return this.#waiting.size;
   }
 
   /** Sets how many tasks may run at once; running ones go on, waiting ones may start. */
@@ -162,19 +161,7 @@ export class TimeShare {
 
   /** Starts the waiting tasks the limits allow, oldest first. */
   #pump(): void {
-    while (this.waiting > 0 && this.#canStart()) {
-      const start = this.#waiting[this.#head] as () => void;
-      this.#waiting[this.#head] = undefined;
-      this.#head++;
-      start();
-    }
-    if (this.waiting === 0) {
-      this.#waiting = [];
-      this.#head = 0;
-    } else if (this.#head >= COMPACT_AFTER) {
-      this.#waiting = this.#waiting.slice(this.#head);
-      this.#head = 0;
-    }
+    while (this.waiting > 0 && this.#canStart()) (this.#waiting.shift() as () => void)();
     this.#wakeLater();
   }
 

@@ -17,14 +17,10 @@
  * have no budget (see the node backend's `scheduleTurn`).
  */
 
+import { WaitQueue } from './wait-queue.js';
+
 /** Runs `callback` on a later turn of the event loop, after the pending I/O has been handled. */
 export type ScheduleTurn = (callback: () => void) => void;
-
-/**
- * Past this many units taken from the front of the queue, the taken slots are dropped, so a
- * queue that never empties (a flood that lasts) does not keep them all.
- */
-const COMPACT_AFTER = 1024;
 
 export class TurnBudget {
   readonly #perTurn: number;
@@ -34,9 +30,8 @@ export class TurnBudget {
   #used = 0;
   /** Whether the end of this turn is scheduled (it resets `#used` and lets waiters go). */
   #endScheduled = false;
-  /** Waiting units, oldest first from `#head`. */
-  #waiting: ((() => void) | undefined)[] = [];
-  #head = 0;
+  /** Waiting units, oldest first. */
+  readonly #waiting = new WaitQueue();
 
   /**
    * @throws RangeError unless `perTurn` and `maxWaiting` are positive integers
@@ -57,7 +52,7 @@ export class TurnBudget {
 
   /** Units waiting for a later turn. */
   get waiting(): number {
-    return this.#waiting.length - this.#head;
+    return this.#waiting.size;
   }
 
   /**
@@ -92,18 +87,8 @@ export class TurnBudget {
     this.#endScheduled = false;
     this.#used = 0;
     while (this.#used < this.#perTurn && this.waiting > 0) {
-      const resolve = this.#waiting[this.#head] as () => void;
-      this.#waiting[this.#head] = undefined;
-      this.#head++;
       this.#used++;
-      resolve();
-    }
-    if (this.waiting === 0) {
-      this.#waiting = [];
-      this.#head = 0;
-    } else if (this.#head >= COMPACT_AFTER) {
-      this.#waiting = this.#waiting.slice(this.#head);
-      this.#head = 0;
+      (this.#waiting.shift() as () => void)();
     }
     // What was let go counts against this turn, which must end too.
     if (this.#used > 0) this.#scheduleEnd();

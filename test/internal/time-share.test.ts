@@ -9,31 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { TimeShare, type Clock, type TimeShareLimits } from '../../src/internal/time-share.js';
-
-/** A clock that moves when the test says, and its timers. */
-function manualClock(): Clock & { advance(ms: number): Promise<void>; timers(): number[] } {
-  let now = 0;
-  let timers: { at: number; callback: () => void }[] = [];
-  return {
-    now: () => now,
-    after: (ms, callback) => {
-      timers.push({ at: now + ms, callback });
-    },
-    timers: () => timers.map((timer) => timer.at - now),
-    // Moves the clock, fires the timers due, then lets the reactions they caused run.
-    advance: async (ms) => {
-      now += ms;
-      const due = timers.filter((timer) => timer.at <= now);
-      timers = timers.filter((timer) => timer.at > now);
-      for (const timer of due) timer.callback();
-      await settle();
-    },
-  };
-}
-
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-};
+import { manualClock, settle } from './manual-clock.js';
 
 /** Tasks the test settles one by one; each records when it started. */
 function tasks(): {

@@ -20,6 +20,7 @@ import { webBackend } from '../../src/iron/backend/web.js';
 import { createIron, defaultLimits, type Iron } from '../../src/iron/create-iron.js';
 import { setDerivationLimit, unseal } from '../../src/iron/index.js';
 import type { SealOptionsInput } from '../../src/iron/options.js';
+import { manualClock } from '../internal/manual-clock.js';
 import { OTHER_PASSWORD, PASSWORD, backends, expectCode, fields, hapi } from './helpers.js';
 
 /** Enough iterations for every backend to derive asynchronously (node: its thread pool). */
@@ -289,24 +290,6 @@ describe('derivation limit without a clock (WebCrypto: workerd, browsers): refus
   });
 });
 
-/** A clock for the engine that moves only when the test says, with its timers. */
-function manualClock(): NonNullable<CryptoBackend['clock']> & { advance(ms: number): void } {
-  let now = 0;
-  let timers: { at: number; callback: () => void }[] = [];
-  return {
-    now: () => now,
-    after: (ms, callback) => {
-      timers.push({ at: now + ms, callback });
-    },
-    advance: (ms) => {
-      now += ms;
-      const due = timers.filter((timer) => timer.at <= now);
-      timers = timers.filter((timer) => timer.at > now);
-      for (const timer of due) timer.callback();
-    },
-  };
-}
-
 describe('derivation limit with a clock (node): past the limit tokens wait their turn', () => {
   it('has a clock', () => {
     expect(nodeBackend.clock).toBeDefined();
@@ -438,17 +421,17 @@ describe('derivation limit with a clock (node): past the limit tokens wait their
     );
     const first = pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED');
     // The first derivation takes 30 ms of the 10 held, while 15 refill: 5 overdrawn.
-    clock.advance(30);
+    await clock.advance(30);
     await g.release();
     await first;
     const second = pending(iron, forged(), 'ERR_SEAL_UNSEAL_FAILED');
     await nextTurn();
     expect(g.started()).toBe(1);
     // Half of wall time: 10 ms repay the 5, and the timer set for it fires a ms later.
-    clock.advance(10);
+    await clock.advance(10);
     await nextTurn();
     expect(g.started()).toBe(1);
-    clock.advance(1);
+    await clock.advance(1);
     await nextTurn();
     expect(g.started()).toBe(2);
     await g.release();
