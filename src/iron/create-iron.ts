@@ -145,8 +145,8 @@ export const defaultLimits: IronLimits = Object.freeze({
   // their throughput. With a share of 1, 0.5 and 0.25 thread they kept 0.45, 0.69 to 0.74
   // and 0.94 of it, while the forged tokens were checked at about 200, 90 and 27 a second
   // (RELIABILITY.md: Floods). Half a thread keeps the valid traffic well above its fair
-  // share and still checks a restart's new cookies at 8192 iterations about 90 a second,
-  // after 250 ms of derivation time at once when the process has been quiet.
+  // share and still checks the salts a restart finds new at 8192 iterations about 90 a
+  // second, after 250 ms of derivation time at once when the process has been quiet.
   unverifiedDerivationShare: 0.5,
   unverifiedDerivationBurstMs: 250,
   // A forged token's request costs a few valid ones. Four a turn leave most of a busy turn

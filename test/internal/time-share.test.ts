@@ -171,8 +171,8 @@ describe('TimeShare', () => {
     void share.run(t.make('a'));
     await clock.advance(8);
     await t.finish('a');
-    // An hour later the budget is 20 ms, not an hour's share: two tasks of 8 ms start, the
-    // third is charged past it (20 - 8 - 8 = 4 > 0 lets one more start, then it is spent).
+    // An hour later the budget is 20 ms, not an hour's share. Each start is charged the 8 ms
+    // a took: b and c leave 4, which still lets d start; then it is spent, and e waits.
     await clock.advance(3_600_000);
     for (const name of ['b', 'c', 'd', 'e']) void share.run(t.make(name));
     expect(t.started).toEqual(['a', 'b', 'c', 'd']);
