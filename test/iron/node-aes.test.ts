@@ -83,6 +83,26 @@ describe.each(['aes-256-cbc', 'aes-128-ctr'] as const)('NodeAesKey %s', (algorit
     }
   });
 
+  it('encrypts plaintexts of every length, and no result changes with a later one', () => {
+    // CBC input goes through one buffer shared by every encryption (1 KiB at first, at most
+    // 16 KiB): these lengths fit it, make it grow (9990 to 10,000 bytes, then 12,000 to the
+    // bound, not to twice 10,000), fill it exactly (16,368 and its padding), pass the bound
+    // (an input of its own), and come back below it.
+    const raw = randomBytes(KEY_SIZE[algorithm]);
+    const key = new NodeAesKey(raw, algorithm);
+    const results: [string, Uint8Array, Buffer][] = [];
+    for (const length of [0, 15, 16, 1000, 1024, 3000, 9990, 12_000, 16_368, 16_384, 40_000, 5]) {
+      const text = 'é'.repeat(length >> 1) + 'x'.repeat(length & 1);
+      const iv = randomBytes(16);
+      const sealed = key.encrypt(iv, text);
+      expect(sealed.equals(fresh(algorithm, raw, iv, text))).toBe(true);
+      results.push([text, iv, sealed]);
+    }
+    for (const [text, iv, sealed] of results) {
+      expect(freshOpen(algorithm, raw, iv, sealed)).toBe(text);
+    }
+  });
+
   it('refuses a wrong IV length', () => {
     const key = new NodeAesKey(randomBytes(KEY_SIZE[algorithm]), algorithm);
     expect(key.decrypt(randomBytes(8), randomBytes(32))).toBeUndefined();

@@ -67,19 +67,22 @@ export class NodeAesKey {
         : ctr(this.#counterEncryptor(), iv, input);
     }
     const padding = BLOCK - (size % BLOCK);
-    const input = Buffer.allocUnsafe(size + padding);
-    input.write(plaintext, 'utf8');
-    input.fill(padding, size);
-    if (this.#firstUse()) return oneShot('encrypt', this.#algorithm, this.#key, iv, input);
-    this.#encryptor ??= {
-      context: createCipheriv('aes-256-cbc', this.#key, ZERO_IV).setAutoPadding(false),
-      chain: Buffer.alloc(BLOCK),
-    };
-    const { context, chain } = this.#encryptor;
-    for (let i = 0; i < BLOCK; i++) input[i] = input[i]! ^ iv[i]! ^ chain[i]!;
-    const out = update(context, input);
-    keepLastBlock(out, chain);
-    return out;
+    const input = paddedInput(plaintext, size, padding);
+    try {
+      if (this.#firstUse()) return oneShot('encrypt', this.#algorithm, this.#key, iv, input);
+      this.#encryptor ??= {
+        context: createCipheriv('aes-256-cbc', this.#key, ZERO_IV).setAutoPadding(false),
+        chain: Buffer.alloc(BLOCK),
+      };
+      const { context, chain } = this.#encryptor;
+      for (let i = 0; i < BLOCK; i++) input[i] = input[i]! ^ iv[i]! ^ chain[i]!;
+      const out = update(context, input);
+      keepLastBlock(out, chain);
+      return out;
+    } finally {
+      // The plaintext does not stay in the shared buffer.
+      input.fill(0);
+    }
   }
 
   /** Decrypts `data` under `iv`; `undefined` when the sizes or the padding are wrong. */
@@ -120,6 +123,34 @@ export class NodeAesKey {
     this.#ecb ??= createCipheriv('aes-128-ecb', this.#key, null).setAutoPadding(false);
     return this.#ecb;
   }
+}
+
+/**
+ * CBC input, reused by every encryption: a buffer of its own per seal (and the pool pages
+ * behind them) showed in a session write's profile. The AES call copies what it returns,
+ * so nothing here outlives the call; the caller wipes it.
+ */
+let cbcInput = Buffer.alloc(1024);
+/** Longer input gets a buffer of its own: the shared one never holds more than this. */
+const MAX_SHARED_INPUT = 16 * 1024;
+
+/**
+ * `plaintext` (`size` UTF-8 bytes) and its PKCS#7 padding, in the shared CBC input or, past
+ * its bound, in a buffer of its own.
+ */
+function paddedInput(plaintext: string, size: number, padding: number): Buffer {
+  const length = size + padding;
+  if (length > cbcInput.length) {
+    if (length > MAX_SHARED_INPUT) return fill(Buffer.alloc(length), plaintext, size, padding);
+    cbcInput = Buffer.alloc(Math.min(Math.max(length, cbcInput.length * 2), MAX_SHARED_INPUT));
+  }
+  return fill(cbcInput.subarray(0, length), plaintext, size, padding);
+}
+
+function fill(input: Buffer, plaintext: string, size: number, padding: number): Buffer {
+  input.write(plaintext, 'utf8');
+  input.fill(padding, size);
+  return input;
 }
 
 /**
