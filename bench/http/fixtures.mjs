@@ -26,6 +26,7 @@ export const SESSION_DATA = Object.freeze({
 
 const ALL_SERVERS = [
   'bare-node-http',
+  'fe26-floor',
   'sealed-session',
   'h3-v1',
   'express-session',
@@ -33,11 +34,14 @@ const ALL_SERVERS = [
   'fastify-secure-session',
 ];
 
-/** The servers compared; BENCH_SERVERS=a,b narrows a run (sealed-session and the baseline stay). */
+/**
+ * The servers compared; BENCH_SERVERS=a,b narrows a run (sealed-session and the two
+ * baselines stay).
+ */
 export const SERVERS = process.env.BENCH_SERVERS
   ? ALL_SERVERS.filter(
       (name) =>
-        ['bare-node-http', 'sealed-session'].includes(name) ||
+        ['bare-node-http', 'fe26-floor', 'sealed-session'].includes(name) ||
         // Set: the condition above; the callback only loses that narrowing.
         /** @type {string} */ (process.env.BENCH_SERVERS).split(',').includes(name),
     )

@@ -21,6 +21,17 @@ describe('HTTP benchmark fixtures', () => {
     await Promise.all(stops.map((stop) => stop()));
   });
 
+  it('the baseline and the floor send a cookie as long as the session cookie', async () => {
+    const lengths: Record<string, number> = {};
+    for (const name of ['bare-node-http', 'fe26-floor', 'sealed-session']) {
+      const server = await startServer(name);
+      stops.push(() => server.stop());
+      lengths[name] = (await login(server.port)).length;
+    }
+    expect(lengths['bare-node-http']).toBe(lengths['sealed-session']);
+    expect(lengths['fe26-floor']).toBe(lengths['sealed-session']);
+  });
+
   it.each(SERVERS)('%s signs in, reads the session and counts writes', async (name) => {
     const server = await startServer(name);
     stops.push(() => server.stop());

@@ -136,6 +136,52 @@ describe('session engine: the write queue', () => {
     expect(unawaited).toEqual([]);
   });
 
+  it('a getSession called in the same tick as useSession waits for the new session it writes', async () => {
+    const { engine } = engineWithClock();
+    const { config } = configWith();
+    const { request, setCookies } = fakeRequest();
+    const using = engine.useSession(request, config);
+    const reading = engine.getSession(request, config).then((session) => ({
+      session,
+      cookies: setCookies().length,
+    }));
+    const [manager, read] = await Promise.all([using, reading]);
+    // The automatic write of the new session is shared: getSession answers after it.
+    expect(read.cookies).toBe(1);
+    expect(read.session.id).toBe(manager.id);
+    expect(tokenIn(setCookies())).toBeDefined();
+  });
+
+  it('when that shared write fails, both callers see the failure', async () => {
+    const { engine } = engineWithClock();
+    const { config } = configWith();
+    const { request, sendHeaders } = fakeRequest();
+    sendHeaders();
+    const using = engine.useSession(request, config);
+    const reading = engine.getSession(request, config);
+    await expect(using).rejects.toMatchObject({ code: 'ERR_HEADERS_SENT' });
+    await expect(reading).rejects.toMatchObject({ code: 'ERR_HEADERS_SENT' });
+  });
+
+  it('useSession then clearSession in the same tick: the clear comes first, then a new session', async () => {
+    const { engine } = engineWithClock();
+    const { config } = configWith();
+    const signIn = fakeRequest();
+    await engine.updateSession(signIn.request, config, { user: 'ada' });
+    const token = tokenIn(signIn.setCookies())!;
+
+    const { request, setCookies } = fakeRequest({ cookie: `h3=${token}` });
+    const using = engine.useSession(request, config);
+    const clearing = engine.clearSession(request, config);
+    const [manager] = await Promise.all([using, clearing]);
+    // The clear acts at its call; the session useSession then finds is new, and written.
+    expect(manager.data).toEqual({});
+    expect(manager.id).toEqual(expect.any(String));
+    const written = tokenIn(setCookies());
+    expect(written).toBeDefined();
+    expect((await engine.unsealSession(config, written!)).id).toBe(manager.id);
+  });
+
   it('writes run in call order and each sees the earlier ones', async () => {
     const { engine } = engineWithClock();
     const { config } = configWith();

@@ -302,6 +302,36 @@ describe('store mode in the engine', () => {
     expect(taken.filter((value) => value === 'saved')).toHaveLength(1);
   });
 
+  it('a clear that comes while takeFlash waits for the store wins: nothing comes back', async () => {
+    const inner = memoryStore();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const { engine, config } = setup(
+      {},
+      storeWith(inner, {
+        takeFlash: async (id, key) => {
+          await gate;
+          return inner.takeFlash(id, key);
+        },
+      }),
+    );
+    const first = fakeRequest();
+    await engine.setFlash(first.request, config, 'notice', 'saved');
+    const second = fakeRequest(cookieOf(first.setCookies()));
+    await engine.getSession(second.request, config);
+    const taking = engine.takeFlash(second.request, config, 'notice');
+    // The take is at the store, waiting at the gate, when the clear comes.
+    await new Promise((resolve) => setImmediate(resolve));
+    const cleared = engine.clearSession(second.request, config);
+    open();
+    expect(await taking).toBeUndefined();
+    await cleared;
+    const after = await engine.getSession(second.request, config);
+    expect(after.data).toEqual({});
+  });
+
   it('an application id shaped like a user id is never read as one', async () => {
     const { engine, config } = setup({
       generateId: () => 'AAAAAAAAAAAAAAAAAAAAAA.rest',
