@@ -48,6 +48,17 @@ function tokenIn(setCookies: readonly string[]): string | undefined {
   return line?.slice(3, line.indexOf(';'));
 }
 
+/** Signs in on a request of its own; returns the token of the session cookie it was given. */
+async function signedInToken(
+  engine: ReturnType<typeof createSessionEngine>,
+  config: SessionConfig,
+  data: Record<string, unknown>,
+): Promise<string> {
+  const signIn = fakeRequest();
+  await engine.updateSession(signIn.request, config, data);
+  return tokenIn(signIn.setCookies())!;
+}
+
 /** An engine whose clock starts now and moves only when the test says so. */
 function engineWithClock() {
   let offset = 0;
@@ -122,9 +133,7 @@ describe('session engine: the write queue', () => {
   it('an un-awaited update followed by clear() leaves only the deletion', async () => {
     const { engine } = engineWithClock();
     const { config, unawaited } = configWith();
-    const signIn = fakeRequest();
-    await engine.updateSession(signIn.request, config, { user: 'ada' });
-    const token = tokenIn(signIn.setCookies())!;
+    const token = await signedInToken(engine, config, { user: 'ada' });
 
     const logout = fakeRequest({ cookie: `h3=${token}` });
     const manager = await engine.useSession(logout.request, config);
@@ -166,9 +175,7 @@ describe('session engine: the write queue', () => {
   it('useSession then clearSession in the same tick: the clear comes first, then a new session', async () => {
     const { engine } = engineWithClock();
     const { config } = configWith();
-    const signIn = fakeRequest();
-    await engine.updateSession(signIn.request, config, { user: 'ada' });
-    const token = tokenIn(signIn.setCookies())!;
+    const token = await signedInToken(engine, config, { user: 'ada' });
 
     const { request, setCookies } = fakeRequest({ cookie: `h3=${token}` });
     const using = engine.useSession(request, config);
@@ -341,9 +348,7 @@ describe('session engine: nothing of a cleared session comes back', () => {
   it('a clear right after a regenerate wrote its cookie is not undone', async () => {
     const { engine } = engineWithClock();
     const { config } = configWith();
-    const signIn = fakeRequest();
-    await engine.updateSession(signIn.request, config, { user: 'alice' });
-    const token = tokenIn(signIn.setCookies())!;
+    const token = await signedInToken(engine, config, { user: 'alice' });
 
     let cleared: Promise<void> | undefined;
     const cookies: string[] = [];
